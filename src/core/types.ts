@@ -1,0 +1,105 @@
+/**
+ * Shapes shared by core, cloud, render and the CLI. Wire objects (snake_case VPC JSON, camelCase
+ * CCE JSON) are translated into these in cloud/; nothing outside cloud/ sees SDK shapes.
+ */
+
+export type ClusterCategory = 'Turbo' | 'CCE' | (string & {});
+
+/** The raw CCE cluster object as the API returns it (only the fields cce-harden reads). */
+export interface RawCluster {
+  kind?: string;
+  metadata: { name: string; uid: string; [k: string]: unknown };
+  spec: {
+    category?: string;
+    type?: string;
+    version?: string;
+    containerNetwork?: { mode?: string; cidr?: string; cidrs?: { cidr: string }[] };
+    eniNetwork?: {
+      eniSubnetId?: string;
+      eniSubnetCIDR?: string;
+      subnets?: { subnetID: string }[];
+    };
+    hostNetwork?: { vpc?: string; subnet?: string; SecurityGroup?: string };
+    [k: string]: unknown;
+  };
+  status?: {
+    phase?: string;
+    reason?: string;
+    message?: string;
+    endpoints?: ({ url?: string; type?: string } | Record<string, string>)[];
+  };
+}
+
+export interface RawAddon {
+  metadata: { uid?: string; name: string };
+  spec: { addonTemplateName: string; version?: string; clusterID?: string; [k: string]: unknown };
+  status?: { status?: string; [k: string]: unknown };
+}
+
+export interface RawNodePool {
+  kind?: string;
+  apiVersion?: string;
+  metadata: { name: string; uid: string; [k: string]: unknown };
+  spec: {
+    initialNodeCount?: number;
+    nodeTemplate?: { extendParam?: Record<string, unknown>; [k: string]: unknown };
+    [k: string]: unknown;
+  };
+  status?: { currentNode?: number; phase?: string; [k: string]: unknown };
+}
+
+export interface SecurityGroup {
+  id: string;
+  name: string;
+  description?: string;
+}
+
+/** A security-group rule as cce-harden reasons about it (normalised from the VPC v3 wire form). */
+export interface SgRule {
+  id: string;
+  securityGroupId: string;
+  direction: 'ingress' | 'egress';
+  ethertype: 'IPv4' | 'IPv6';
+  /** Lower-case protocol name or number as a string; null means all protocols. */
+  protocol: string | null;
+  /** "5443", "1-100", "22,80"; null means all ports. */
+  ports: string | null;
+  /** CIDR; null means any (or a remote group/address group, see remoteGroupId). */
+  remoteIpPrefix: string | null;
+  remoteGroupId: string | null;
+  remoteAddressGroupId: string | null;
+  action: 'allow' | 'deny';
+  priority: number;
+  description: string;
+  /** Absent on older APIs: treated as enabled. */
+  enabled: boolean;
+}
+
+/** A rule to be created (no id yet). */
+export type SgRuleSpec = Omit<SgRule, 'id' | 'remoteGroupId' | 'remoteAddressGroupId' | 'enabled'>;
+
+/** Read side of CCE, implemented by cloud/cce.ts. */
+export interface ClusterReader {
+  listClusters(): Promise<RawCluster[]>;
+  getCluster(id: string): Promise<RawCluster>;
+  listAddons(clusterId: string): Promise<RawAddon[]>;
+  listNodePools(clusterId: string): Promise<RawNodePool[]>;
+}
+
+/** Node-pool writes, implemented by cloud/cce.ts. */
+export interface NodePoolWriter {
+  updateNodePool(clusterId: string, pool: RawNodePool): Promise<RawNodePool>;
+}
+
+/** VPC v3 security groups and rules, implemented by cloud/vpc.ts. */
+export interface RuleStore {
+  listSecurityGroups(): Promise<SecurityGroup[]>;
+  /** Rules of several groups in as few calls as the API allows (filters by several ids at once). */
+  listRules(
+    securityGroupIds: readonly string[],
+    filter?: { direction?: 'ingress' | 'egress' },
+  ): Promise<SgRule[]>;
+  /** Returns the created rule; `dryRun` asks the API to validate only (202 SYS.0202). */
+  createRule(rule: SgRuleSpec, opts?: { dryRun?: boolean }): Promise<SgRule | null>;
+  deleteRule(ruleId: string): Promise<void>;
+}
