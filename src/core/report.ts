@@ -1,0 +1,89 @@
+/**
+ * The result document. `--output json` prints exactly one RunReport; the other formats (text,
+ * table, prometheus, junit) are renderings of the same data. Schema changes extend, never break.
+ */
+
+export type Severity = 'info' | 'warning' | 'error';
+
+export interface Finding {
+  /** Stable kebab-case code, e.g. `rule-missing`, `addon-needs-apiserver`. */
+  code: string;
+  severity: Severity;
+  message: string;
+}
+
+export type ClusterStatus = 'compliant' | 'drift' | 'error' | 'not-applicable';
+export type RunStatus = 'compliant' | 'drift' | 'error';
+
+/** The rule as shown in reports: the VPC rule in the contract's field names. */
+export interface RuleView {
+  id: string;
+  priority: number;
+  action: 'allow' | 'deny';
+  direction: 'ingress' | 'egress';
+  ethertype: 'IPv4' | 'IPv6';
+  protocol: string | null;
+  ports: string | null;
+  destination: string | null;
+  enabled: boolean;
+  description?: string;
+  /** How the rule satisfies the desired rule, when it does. */
+  match?: 'equivalent' | 'stronger';
+}
+
+export interface Change {
+  action: 'create' | 'delete' | 'update';
+  /** What is changed: a security-group rule or a node pool's post-install script. */
+  kind: 'security-group-rule' | 'nodepool-post-install';
+  /** Human name of the target: security group or node pool. */
+  target: string;
+  targetId: string;
+  before: unknown;
+  after: unknown;
+  /** True once the change was made and verified (apply/remove without --dry-run). */
+  applied: boolean;
+}
+
+export interface ReportError {
+  code: string;
+  message: string;
+  requestId: string | null;
+  httpStatus?: number | null;
+  errorCode?: string | null;
+  hint?: string | null;
+}
+
+export interface ClusterReport {
+  id: string;
+  name: string;
+  region?: string;
+  category: string;
+  networkMode: string | null;
+  phase: string | null;
+  apiServer: { ip: string; port: number } | null;
+  securityGroup: { id: string; name: string } | null;
+  rule: RuleView | null;
+  status: ClusterStatus;
+  findings: Finding[];
+  changes: Change[];
+  error?: ReportError;
+}
+
+export interface RunReport {
+  schemaVersion: 1;
+  command: string;
+  status: RunStatus;
+  /** ISO-8601 time the run started. */
+  startedAt?: string;
+  dryRun?: boolean;
+  clusters: ClusterReport[];
+  /** A failure that happened before any cluster could be looked at (bad config, auth). */
+  error?: ReportError;
+}
+
+/** Run status from cluster statuses: any error wins, then drift, else compliant. */
+export function summarizeStatus(clusters: readonly ClusterReport[]): RunStatus {
+  if (clusters.some((c) => c.status === 'error')) return 'error';
+  if (clusters.some((c) => c.status === 'drift')) return 'drift';
+  return 'compliant';
+}
