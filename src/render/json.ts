@@ -1,0 +1,95 @@
+/**
+ * `--output json`: exactly one document per run. Keys come out in the order the report types
+ * declare them, whatever order the producer happened to build the objects in, so diffs of two
+ * runs' output line up. Keys the types do not know yet (schema extensions) follow the known ones
+ * in their original order: extend, never drop.
+ */
+
+import type { RunReport } from '../core/report.js';
+
+type Order = readonly (string | readonly [string, Shape])[];
+interface Shape {
+  keys: Order;
+  /** The value is an array of objects of this shape. */
+  list?: boolean;
+}
+
+const ERROR: Shape = {
+  keys: ['code', 'message', 'requestId', 'httpStatus', 'errorCode', 'hint'],
+};
+const FINDING: Shape = { keys: ['code', 'severity', 'message'], list: true };
+const CHANGE: Shape = {
+  keys: ['action', 'kind', 'target', 'targetId', 'before', 'after', 'applied'],
+  list: true,
+};
+const RULE: Shape = {
+  keys: [
+    'id',
+    'priority',
+    'action',
+    'direction',
+    'ethertype',
+    'protocol',
+    'ports',
+    'destination',
+    'enabled',
+    'description',
+    'match',
+  ],
+};
+const CLUSTER: Shape = {
+  keys: [
+    'id',
+    'name',
+    'region',
+    'category',
+    'networkMode',
+    'phase',
+    ['apiServer', { keys: ['ip', 'port'] }],
+    ['securityGroup', { keys: ['id', 'name'] }],
+    ['rule', RULE],
+    'status',
+    ['findings', FINDING],
+    ['changes', CHANGE],
+    ['error', ERROR],
+  ],
+  list: true,
+};
+const RUN: Shape = {
+  keys: [
+    'schemaVersion',
+    'command',
+    'status',
+    'startedAt',
+    'dryRun',
+    ['clusters', CLUSTER],
+    ['error', ERROR],
+  ],
+};
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function order(value: unknown, shape: Shape): unknown {
+  if (shape.list && Array.isArray(value)) {
+    return value.map((item) => order(item, { keys: shape.keys }));
+  }
+  if (!isPlainObject(value)) return value;
+  // No prototype: a key named `__proto__` from the cloud stays a plain key.
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const entry of shape.keys) {
+    const [key, inner] = typeof entry === 'string' ? [entry, undefined] : entry;
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    out[key] = inner ? order(value[key], inner) : value[key];
+  }
+  for (const [key, v] of Object.entries(value)) {
+    if (!(key in out)) out[key] = v;
+  }
+  return out;
+}
+
+/** The report as one JSON document followed by a newline. */
+export function renderJson(report: RunReport): string {
+  return JSON.stringify(order(report, RUN), null, 2) + '\n';
+}

@@ -1,0 +1,293 @@
+/**
+ * The human report for one or a few clusters: what was looked at, the verdict, why, what changes
+ * (as a diff), and what to do next. Pure: returns a string, the CLI decides where it goes.
+ */
+
+import type {
+  Change,
+  ClusterReport,
+  ClusterStatus,
+  Finding,
+  ReportError,
+  RuleView,
+  RunReport,
+  Severity,
+} from '../core/report.js';
+import { noColors, printable, type Colors } from './colors.js';
+
+export interface TextOptions {
+  /** Defaults to no styling. */
+  colors?: Colors;
+}
+
+const VERDICT: Record<ClusterStatus, string> = {
+  compliant: 'compliant',
+  drift: 'DRIFT',
+  error: 'ERROR',
+  'not-applicable': 'not applicable',
+};
+
+/** The verdict word for a status, plain (for width computations) or styled. */
+export function verdictWord(status: ClusterStatus, colors: Colors = noColors): string {
+  const word = VERDICT[status];
+  switch (status) {
+    case 'compliant':
+      return colors.green(word);
+    case 'drift':
+      return colors.bold(colors.yellow(word));
+    case 'error':
+      return colors.bold(colors.red(word));
+    case 'not-applicable':
+      return colors.dim(word);
+  }
+}
+
+const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+
+/** Findings, most severe first; stable within a severity. */
+export function sortFindings(findings: readonly Finding[]): Finding[] {
+  return [...findings].sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
+}
+
+interface RuleLike {
+  direction: string;
+  action: string;
+  ethertype?: unknown;
+  protocol?: unknown;
+  ports?: unknown;
+  destination?: unknown;
+  remoteIpPrefix?: unknown;
+  priority?: unknown;
+}
+
+function isRuleLike(v: unknown): v is RuleLike {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Record<string, unknown>;
+  return typeof r['direction'] === 'string' && typeof r['action'] === 'string';
+}
+
+function str(v: unknown): string | null {
+  if (typeof v === 'string' && v !== '') return v;
+  if (typeof v === 'number') return String(v);
+  return null;
+}
+
+/**
+ * One line for a rule: `egress deny tcp 5443 -> 192.168.0.61/32 priority 1`. Accepts the report's
+ * RuleView and the core rule shape (remoteIpPrefix), since a change's before/after carry either.
+ */
+export function formatRule(rule: RuleView | RuleLike): string {
+  const dest =
+    str(rule.destination) ?? ('remoteIpPrefix' in rule ? str(rule.remoteIpPrefix) : null);
+  const parts = [
+    printable(rule.direction),
+    printable(rule.action),
+    ...(rule.ethertype === 'IPv6' ? ['IPv6'] : []),
+    printable(str(rule.protocol) ?? 'all-protocols'),
+    printable(str(rule.ports) ?? 'all-ports'),
+    '->',
+    printable(dest ?? 'any'),
+  ];
+  const priority = str(rule.priority);
+  if (priority !== null) parts.push('priority', printable(priority));
+  return parts.join(' ');
+}
+
+function compactJson(v: unknown): string {
+  try {
+    return printable(JSON.stringify(v) ?? String(v));
+  } catch {
+    return printable(String(v));
+  }
+}
+
+function lines(v: unknown): string[] {
+  return typeof v === 'string' ? v.split('\n') : [];
+}
+
+/** A change as diff lines: `+` create, `-` delete, `~` update (then the changed lines). */
+export function formatChange(change: Change, colors: Colors = noColors): string[] {
+  const where =
+    change.kind === 'security-group-rule'
+      ? `sg ${printable(change.target)}`
+      : `node pool ${printable(change.target)}`;
+  if (change.kind === 'security-group-rule') {
+    if (change.action === 'create') {
+      const what = isRuleLike(change.after) ? formatRule(change.after) : compactJson(change.after);
+      return [colors.green(`+ ${what} (${where})`)];
+    }
+    if (change.action === 'delete') {
+      const what = isRuleLike(change.before)
+        ? formatRule(change.before)
+        : compactJson(change.before);
+      return [colors.red(`- ${what} (${where})`)];
+    }
+    const before = isRuleLike(change.before)
+      ? formatRule(change.before)
+      : compactJson(change.before);
+    const after = isRuleLike(change.after) ? formatRule(change.after) : compactJson(change.after);
+    return [colors.red(`- ${before} (${where})`), colors.green(`+ ${after} (${where})`)];
+  }
+  // Node-pool post-install script: show the lines that go and the lines that come.
+  const verb = { create: 'add', delete: 'remove', update: 'update' }[change.action];
+  const head = colors.yellow(`~ ${verb} post-install script (${where})`);
+  const before = lines(change.before);
+  const after = lines(change.after);
+  const gone = before
+    .filter((l) => !after.includes(l))
+    .map((l) => colors.red(`    - ${printable(l)}`));
+  const come = after
+    .filter((l) => !before.includes(l))
+    .map((l) => colors.green(`    + ${printable(l)}`));
+  return [head, ...gone, ...come];
+}
+
+/** Shell-quotes a word for a command the user may paste (names are normally [a-z0-9-]). */
+function shellWord(s: string): string {
+  return /^[A-Za-z0-9._:/=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function clusterFlags(c: ClusterReport): string {
+  const region = c.region ? ` --region ${shellWord(c.region)}` : '';
+  return `--cluster ${shellWord(c.name || c.id)}${region}`;
+}
+
+function errorLines(err: ReportError, colors: Colors): string[] {
+  const out = [colors.red(`${printable(err.code)}: ${printable(err.message)}`)];
+  const detail = [
+    err.httpStatus != null ? `HTTP ${err.httpStatus}` : null,
+    err.errorCode ? `error code ${printable(err.errorCode)}` : null,
+    err.requestId ? `request id ${printable(err.requestId)}` : null,
+  ].filter((x): x is string => x !== null);
+  if (detail.length > 0) out.push(colors.dim(detail.join(', ')));
+  return out;
+}
+
+function nextSteps(report: RunReport, c: ClusterReport): string[] {
+  switch (c.status) {
+    case 'compliant':
+      return c.changes.some((ch) => ch.applied) ? ['Done and verified.'] : ['Nothing to do.'];
+    case 'not-applicable':
+      return [];
+    case 'error': {
+      const steps: string[] = [];
+      if (c.error?.hint) steps.push(printable(c.error.hint));
+      else steps.push('Fix the problem above and run the command again.');
+      if (c.error?.requestId) steps.push('Quote the request id if you contact support.');
+      return steps;
+    }
+    case 'drift':
+      if (report.dryRun) {
+        return ['Run the same command without --dry-run (with --yes in scripts) to make it so.'];
+      }
+      if (report.command === 'check') {
+        return [
+          `Run \`cce-harden apply ${clusterFlags(c)}\` to fix it (add --dry-run to preview).`,
+        ];
+      }
+      return [`Run \`cce-harden check ${clusterFlags(c)}\` and review the findings.`];
+  }
+}
+
+function field(label: string, value: string, colors: Colors): string {
+  return `${colors.dim(label.padEnd(16))}${value}`;
+}
+
+function renderCluster(report: RunReport, c: ClusterReport, colors: Colors): string[] {
+  const out: string[] = [];
+  const facts = [c.category, c.networkMode, c.phase]
+    .filter((x): x is string => !!x)
+    .map(printable)
+    .join(', ');
+  const region = c.region ? ` in ${printable(c.region)}` : '';
+  out.push(
+    field(
+      'Cluster',
+      `${colors.bold(printable(c.name))} ${colors.dim(`(${printable(c.id)})`)}${region}` +
+        (facts ? ` - ${facts}` : ''),
+      colors,
+    ),
+  );
+  if (c.apiServer) {
+    out.push(field('API server', `${printable(c.apiServer.ip)}:${c.apiServer.port}`, colors));
+  }
+  if (c.securityGroup) {
+    out.push(
+      field(
+        'Security group',
+        `${printable(c.securityGroup.name)} ${colors.dim(`(${printable(c.securityGroup.id)})`)}`,
+        colors,
+      ),
+    );
+  }
+  if (c.rule) {
+    const notes = [
+      c.rule.match ?? null,
+      c.rule.enabled ? null : colors.red('disabled'),
+      `id ${printable(c.rule.id)}`,
+    ].filter((x): x is string => x !== null);
+    out.push(field('Rule', `${formatRule(c.rule)} ${colors.dim(`(${notes.join(', ')})`)}`, colors));
+  } else if (c.securityGroup) {
+    out.push(field('Rule', colors.dim('none'), colors));
+  }
+  out.push(field('Verdict', verdictWord(c.status, colors), colors));
+  if (c.error) {
+    const [first, ...rest] = errorLines(c.error, colors);
+    out.push(field('Error', first ?? '', colors), ...rest.map((l) => ' '.repeat(16) + l));
+  }
+
+  if (c.findings.length > 0) {
+    out.push('', colors.bold('Findings'));
+    for (const f of sortFindings(c.findings)) {
+      const sev =
+        f.severity === 'error'
+          ? colors.red('error  ')
+          : f.severity === 'warning'
+            ? colors.yellow('warning')
+            : colors.dim('info   ');
+      out.push(`  ${sev} ${printable(f.message)} ${colors.dim(`[${printable(f.code)}]`)}`);
+    }
+  }
+
+  if (c.changes.length > 0) {
+    const applied = c.changes.every((ch) => ch.applied);
+    const title = applied
+      ? 'Changes made'
+      : report.dryRun
+        ? 'Plan (dry run: nothing was changed)'
+        : 'Plan (not applied)';
+    out.push('', colors.bold(title));
+    for (const ch of c.changes) out.push(...formatChange(ch, colors).map((l) => `  ${l}`));
+  }
+
+  const next = nextSteps(report, c);
+  if (next.length > 0) {
+    out.push('', colors.bold('Next'), ...next.map((l) => `  ${l}`));
+  }
+  return out;
+}
+
+function countLine(clusters: readonly ClusterReport[]): string {
+  const order: ClusterStatus[] = ['compliant', 'drift', 'error', 'not-applicable'];
+  const parts = order
+    .map((s) => [s, clusters.filter((c) => c.status === s).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${n} ${VERDICT[s].toLowerCase()}`);
+  const noun = clusters.length === 1 ? 'cluster' : 'clusters';
+  return `${clusters.length} ${noun}: ${parts.join(', ') || 'none'}`;
+}
+
+/** The whole run: each cluster as a block; a count line when there are several. */
+export function renderText(report: RunReport, options: TextOptions = {}): string {
+  const colors = options.colors ?? noColors;
+  const blocks: string[][] = [];
+  if (report.error) {
+    const block = errorLines(report.error, colors);
+    if (report.error.hint) block.push('', colors.bold('Next'), `  ${printable(report.error.hint)}`);
+    blocks.push(block);
+  }
+  for (const c of report.clusters) blocks.push(renderCluster(report, c, colors));
+  if (report.clusters.length > 1) blocks.push([countLine(report.clusters)]);
+  if (blocks.length === 0) blocks.push(['No clusters to report.']);
+  return blocks.map((b) => b.join('\n')).join('\n\n') + '\n';
+}
