@@ -148,8 +148,10 @@ function shellWord(s: string): string {
 }
 
 function clusterFlags(c: ClusterReport): string {
-  const region = c.region ? ` --region ${shellWord(c.region)}` : '';
-  return `--cluster ${shellWord(c.name || c.id)}${region}`;
+  const region = c.region ? ` --region ${shellWord(printable(c.region))}` : '';
+  // A name that cannot be shown as typed (control characters) cannot be pasted either: use the id.
+  const name = c.name && printable(c.name) === c.name ? c.name : printable(c.id);
+  return `--cluster ${shellWord(name)}${region}`;
 }
 
 function errorLines(err: ReportError, colors: Colors): string[] {

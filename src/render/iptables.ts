@@ -1,0 +1,136 @@
+/**
+ * Renders the iptables model into the shell texts shipped in `templates/`. Pure: template text is
+ * passed in (the CLI reads the files, see cli/templates-dir.ts).
+ *
+ * Template syntax: `{{name}}` placeholders only; lists (one line per rule) are built here.
+ * An unknown or missing placeholder is a bug and throws.
+ *
+ * Formats:
+ * - `script`: standalone POSIX sh script (iptables-script.sh + iptables-block.sh).
+ * - `rc-local`: applies the rules now and keeps the block in /etc/rc.local (rc-local.sh).
+ * - `systemd`: a self-installing sh script that writes the standalone script and the oneshot
+ *   unit (cce-harden-iptables.service), enables it and runs it once (systemd-install.sh).
+ * - `post-install`: the marker-delimited block for a node pool's post-installation script
+ *   (post-install.sh wrapping the rc-local script); insert it with core/post-install.ts.
+ */
+import {
+  buildIptablesModel,
+  ruleArgs,
+  type IptablesModel,
+  type IptablesRule,
+} from '../core/iptables.js';
+
+export type IptablesFormat = 'script' | 'rc-local' | 'systemd' | 'post-install';
+export const IPTABLES_FORMATS: readonly IptablesFormat[] = [
+  'script',
+  'rc-local',
+  'systemd',
+  'post-install',
+];
+
+/** Template file names under `templates/`. */
+export const TEMPLATE_FILES = {
+  block: 'iptables-block.sh',
+  script: 'iptables-script.sh',
+  rcLocal: 'rc-local.sh',
+  unit: 'cce-harden-iptables.service',
+  systemdInstall: 'systemd-install.sh',
+  postInstall: 'post-install.sh',
+  workloadIsolation: 'workload-isolation.yaml',
+} as const;
+
+/** Where the systemd format installs the script, and the unit's name. */
+export const SYSTEMD_SCRIPT_PATH = '/usr/local/sbin/cce-harden-iptables.sh';
+export const SYSTEMD_UNIT_NAME = 'cce-harden-iptables.service';
+
+/** The template files a format needs (load these and pass them to renderIptables). */
+export function templatesForFormat(format: IptablesFormat): string[] {
+  const t = TEMPLATE_FILES;
+  switch (format) {
+    case 'script':
+      return [t.block, t.script];
+    case 'rc-local':
+      return [t.block, t.rcLocal];
+    case 'systemd':
+      return [t.block, t.script, t.unit, t.systemdInstall];
+    case 'post-install':
+      return [t.block, t.rcLocal, t.postInstall];
+  }
+}
+
+const PLACEHOLDER = /\{\{([A-Za-z][A-Za-z0-9]*)\}\}/g;
+
+/** Replaces every `{{name}}`; throws when a placeholder has no value. */
+export function renderTemplate(text: string, vars: Readonly<Record<string, string>>): string {
+  return text.replace(PLACEHOLDER, (_m, name: string) => {
+    const v = Object.hasOwn(vars, name) ? vars[name] : undefined;
+    if (v === undefined) throw new Error(`template placeholder {{${name}}} has no value`);
+    return v;
+  });
+}
+
+/** POSIX sh single-quoting for anything that is not a plain word. */
+export function shellQuote(arg: string): string {
+  if (/^[A-Za-z0-9_./:=@%+-]+$/.test(arg)) return arg;
+  return `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
+/** One line of the rule block: `cce_harden_rule <CHAIN> -s ... -j REJECT`. */
+export function renderRuleLine(rule: IptablesRule): string {
+  return ['cce_harden_rule', rule.chain, ...ruleArgs(rule)].map(shellQuote).join(' ');
+}
+
+function need(templates: Readonly<Record<string, string>>, name: string): string {
+  const t = Object.hasOwn(templates, name) ? templates[name] : undefined;
+  if (t === undefined) throw new Error(`template ${name} was not loaded`);
+  return t;
+}
+
+/** A template's text without the final newline, for embedding inside another template. */
+function body(text: string): string {
+  return text.endsWith('\n') ? text.slice(0, -1) : text;
+}
+
+export function renderIptables(
+  model: IptablesModel,
+  format: IptablesFormat,
+  templates: Readonly<Record<string, string>>,
+): string {
+  // Re-derive from the model's inputs: whatever object is passed, only values that went through
+  // the parser (and were re-serialised) can reach the script.
+  const m = buildIptablesModel({
+    apiServer: model.apiServer,
+    containerCidrs: model.containerCidrs,
+    network: model.network,
+    portOnly: model.portOnly,
+  });
+  const vars: Record<string, string> = {
+    version: String(m.version),
+    network: m.network,
+    chain: m.chain,
+    apiServerIp: m.apiServer.ip,
+    apiServerPort: String(m.apiServer.port),
+    match: m.portOnly ? 'tcp-port' : 'all',
+    scope: m.portOnly ? `TCP to port ${m.apiServer.port}` : 'all traffic',
+    cidrList: m.containerCidrs.join(' '),
+    ruleCount: String(m.rules.length),
+    rules: m.rules.map(renderRuleLine).join('\n'),
+    scriptPath: SYSTEMD_SCRIPT_PATH,
+    unitName: SYSTEMD_UNIT_NAME,
+  };
+  const t = TEMPLATE_FILES;
+  vars.block = body(renderTemplate(need(templates, t.block), vars));
+  switch (format) {
+    case 'script':
+      return renderTemplate(need(templates, t.script), vars);
+    case 'rc-local':
+      return renderTemplate(need(templates, t.rcLocal), vars);
+    case 'systemd':
+      vars.script = body(renderTemplate(need(templates, t.script), vars));
+      vars.unit = body(renderTemplate(need(templates, t.unit), vars));
+      return renderTemplate(need(templates, t.systemdInstall), vars);
+    case 'post-install':
+      vars.rcLocalScript = body(renderTemplate(need(templates, t.rcLocal), vars));
+      return renderTemplate(need(templates, t.postInstall), vars);
+  }
+}
