@@ -8,6 +8,7 @@ export type ClusterCategory = 'Turbo' | 'CCE' | (string & {});
 /** The raw CCE cluster object as the API returns it (only the fields cce-harden reads). */
 export interface RawCluster {
   kind?: string;
+  apiVersion?: string;
   metadata: { name: string; uid: string; [k: string]: unknown };
   spec: {
     category?: string;
@@ -31,6 +32,8 @@ export interface RawCluster {
 }
 
 export interface RawAddon {
+  kind?: string;
+  apiVersion?: string;
   metadata: { uid?: string; name: string };
   spec: { addonTemplateName: string; version?: string; clusterID?: string; [k: string]: unknown };
   status?: { status?: string; [k: string]: unknown };
@@ -99,7 +102,15 @@ export interface RuleStore {
     securityGroupIds: readonly string[],
     filter?: { direction?: 'ingress' | 'egress' },
   ): Promise<SgRule[]>;
-  /** Returns the created rule; `dryRun` asks the API to validate only (202 SYS.0202). */
-  createRule(rule: SgRuleSpec, opts?: { dryRun?: boolean }): Promise<SgRule | null>;
+  /**
+   * Creates a rule. A 409 duplicate (VPC.9902, e.g. from a concurrent run) is not an error: it
+   * reports the id of the rule that already exists. `dryRun` asks the API to validate only.
+   */
+  createRule(rule: SgRuleSpec, opts?: { dryRun?: boolean }): Promise<CreateRuleResult>;
   deleteRule(ruleId: string): Promise<void>;
 }
+
+export type CreateRuleResult =
+  | { status: 'created'; rule: SgRule }
+  | { status: 'exists'; ruleId: string | null }
+  | { status: 'validated' };

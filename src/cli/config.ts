@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseEnv } from 'node:util';
+import { defaultEndpoints, type CloudConfig } from '../cloud/clients.js';
+import { UsageError } from '../core/errors.js';
+
+/**
+ * The one module that reads the environment. Every variable is listed here and in .env.example.
+ * Precedence: defaults < .env (in the working directory) < environment < flags.
+ */
+export const ENV_VARS = {
+  // Credentials (the SDK's own names first, Terraform's HW_* names as aliases).
+  ak: ['HUAWEICLOUD_SDK_AK', 'HW_ACCESS_KEY'], // access key id
+  sk: ['HUAWEICLOUD_SDK_SK', 'HW_SECRET_KEY'], // secret access key: never printed
+  securityToken: ['HUAWEICLOUD_SDK_SECURITY_TOKEN', 'HW_SECURITY_TOKEN'], // temporary credentials: never printed
+  // Scope.
+  projectId: ['HUAWEICLOUD_SDK_PROJECT_ID', 'HW_PROJECT_ID'], // project id, or region=id,region=id
+  region: ['HUAWEICLOUD_SDK_REGION', 'HW_REGION_NAME'], // region id(s), comma-separated
+  // Endpoint overrides (private clouds, the sandbox).
+  cceEndpoint: ['CCE_HARDEN_CCE_ENDPOINT'], // CCE API base URL
+  vpcEndpoint: ['CCE_HARDEN_VPC_ENDPOINT'], // VPC API base URL
+  iamEndpoint: ['CCE_HARDEN_IAM_ENDPOINT'], // IAM API base URL (project id look-up only)
+  // Behaviour.
+  timeout: ['CCE_HARDEN_TIMEOUT_MS'], // per-request timeout in ms (default 15000)
+  sandboxState: ['CCE_HARDEN_SANDBOX_STATE'], // file that keeps the --sandbox world
+} as const;
+
+export type EnvKey = keyof typeof ENV_VARS;
+
+/** Merges `.env` from the working directory under the real environment (which wins). */
+export function loadEnv(env: NodeJS.ProcessEnv, cwd: string): Record<string, string | undefined> {
+  let fromFile: Record<string, string> = {};
+  try {
+    fromFile = parseEnv(readFileSync(path.join(cwd, '.env'), 'utf8')) as Record<string, string>;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new UsageError(`Could not read .env in ${cwd}: ${(err as Error).message}`);
+    }
+  }
+  return { ...fromFile, ...env };
+}
+
+export function pick(env: Record<string, string | undefined>, key: EnvKey): string | undefined {
+  for (const name of ENV_VARS[key]) {
+    const v = env[name];
+    if (v !== undefined && v.trim() !== '') return v.trim();
+  }
+  return undefined;
+}
+
+/** Flags that override the environment. */
+export interface ScopeFlags {
+  region?: string | undefined;
+  projectId?: string | undefined;
+}
+
+/** `abc` (one project for the one region) or `cn-north-4=abc,ap-southeast-1=def`. */
+export function parseProjectIds(value: string | undefined): {
+  single?: string;
+  byRegion: Map<string, string>;
+} {
+  const byRegion = new Map<string, string>();
+  if (!value) return { byRegion };
+  if (!value.includes('=')) return { single: value, byRegion };
+  for (const part of value.split(',')) {
+    const [region, id] = part.split('=').map((s) => s.trim());
+    if (!region || !id)
+      throw new UsageError(`Cannot read project id mapping "${part}": expected region=project-id.`);
+    byRegion.set(region, id);
+  }
+  return { byRegion };
+}
+
+export function parseRegions(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+const REGION_ID = /^[a-z]{2,}(-[a-z0-9]+)+$/;
+
+/** Cloud settings for one region. Reports every missing piece at once, with what to set. */
+export function resolveCloudConfig(
+  env: Record<string, string | undefined>,
+  flags: ScopeFlags,
+  region: string | undefined,
+  resolvedProjectId?: string,
+): CloudConfig {
+  const problems: string[] = [];
+  const ak = pick(env, 'ak');
+  const sk = pick(env, 'sk');
+  if (!ak)
+    problems.push(
+      'No access key: set HUAWEICLOUD_SDK_AK (or HW_ACCESS_KEY) in the environment or in .env.',
+    );
+  if (!sk)
+    problems.push(
+      'No secret key: set HUAWEICLOUD_SDK_SK (or HW_SECRET_KEY) in the environment or in .env.',
+    );
+  if (!region) {
+    problems.push(
+      'No region: pass --region (e.g. --region cn-north-4) or set HUAWEICLOUD_SDK_REGION.',
+    );
+  } else if (!REGION_ID.test(region)) {
+    problems.push(`"${region}" does not look like a region id (e.g. cn-north-4, ap-southeast-1).`);
+  }
+  const ids = parseProjectIds(flags.projectId ?? pick(env, 'projectId'));
+  const projectId =
+    resolvedProjectId ?? (region ? ids.byRegion.get(region) : undefined) ?? ids.single;
+  if (!projectId) {
+    problems.push(
+      region && ids.byRegion.size > 0
+        ? `No project id for region ${region}: add ${region}=<id> to HUAWEICLOUD_SDK_PROJECT_ID or --project-id.`
+        : 'No project id: pass --project-id or set HUAWEICLOUD_SDK_PROJECT_ID (project ids are per region; see "My Credentials" in the console).',
+    );
+  }
+  if (problems.length > 0) {
+    throw new UsageError(problems, 'See .env.example for every variable cce-harden reads.');
+  }
+  const defaults = defaultEndpoints(region as string);
+  const timeout = Number(pick(env, 'timeout') ?? 15000);
+  return {
+    ak: ak as string,
+    sk: sk as string,
+    securityToken: pick(env, 'securityToken'),
+    projectId: projectId as string,
+    region: region as string,
+    cceEndpoint: pick(env, 'cceEndpoint') ?? defaults.cce,
+    vpcEndpoint: pick(env, 'vpcEndpoint') ?? defaults.vpc,
+    timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : 15000,
+    userAgent: 'cce-harden',
+  };
+}

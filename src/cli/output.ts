@@ -1,0 +1,54 @@
+import { rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { RunReport } from '../core/report.js';
+import { makeColors } from '../render/colors.js';
+import { renderJson } from '../render/json.js';
+import { renderJunit } from '../render/junit.js';
+import { renderPrometheus } from '../render/prometheus.js';
+import { renderTable } from '../render/table.js';
+import { renderText } from '../render/text.js';
+import type { Io } from './io.js';
+
+export const OUTPUT_FORMATS = ['text', 'json', 'table', 'prometheus', 'junit'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+export interface OutputSettings {
+  format: OutputFormat;
+  color: boolean;
+  quiet: boolean;
+  /** Write the result to this file (atomically) instead of stdout. */
+  out?: string | undefined;
+  startedAtMs: number;
+}
+
+export function renderReport(report: RunReport, s: OutputSettings, nowMs: number): string {
+  const colors = makeColors(s.color && !s.out);
+  switch (s.format) {
+    case 'json':
+      return renderJson(report);
+    case 'table':
+      return renderTable(report, { colors, quiet: s.quiet });
+    case 'prometheus':
+      return renderPrometheus(report, { timestampSeconds: Math.floor(s.startedAtMs / 1000) });
+    case 'junit':
+      return renderJunit(report, { durationSeconds: (nowMs - s.startedAtMs) / 1000 });
+    case 'text':
+      if (s.quiet && report.status === 'compliant') return '';
+      return renderText(report, { colors });
+  }
+}
+
+/**
+ * Results go to stdout, or to --out. The file is written next to its final name and renamed, so
+ * a reader (node_exporter's textfile collector, a CI job) never sees half a file.
+ */
+export async function emitReport(io: Io, report: RunReport, s: OutputSettings): Promise<void> {
+  const text = renderReport(report, s, Date.now());
+  if (s.out) {
+    const tmp = path.join(path.dirname(s.out), `.${path.basename(s.out)}.${process.pid}.tmp`);
+    await writeFile(tmp, text);
+    await rename(tmp, s.out);
+    return;
+  }
+  if (text) io.stdout.write(text);
+}

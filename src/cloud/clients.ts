@@ -1,0 +1,104 @@
+import http from 'node:http';
+import https from 'node:https';
+import { createRequire } from 'node:module';
+
+/** Everything a cloud client needs; the CLI builds it from flags, environment and .env. */
+export interface CloudConfig {
+  ak: string;
+  sk: string;
+  securityToken?: string | undefined;
+  projectId: string;
+  region: string;
+  cceEndpoint: string;
+  vpcEndpoint: string;
+  /** Per-request timeout; the SDK has none by default (reference §1.3). */
+  timeoutMs: number;
+  userAgent: string;
+}
+
+export function defaultEndpoints(region: string): { cce: string; vpc: string; iam: string } {
+  // Built for any region id: the SDK's own region tables are short and throw on unknown ids.
+  return {
+    cce: `https://cce.${region}.myhuaweicloud.com`,
+    vpc: `https://vpc.${region}.myhuaweicloud.com`,
+    iam: `https://iam.${region}.myhuaweicloud.com`,
+  };
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- the SDK ships loose typings; its
+   responses are plain snake_case JSON anyway (reference §1.1), typed in cce.ts and vpc.ts. */
+export type SdkClient = any;
+
+const require = createRequire(import.meta.url);
+
+let silenced = false;
+/**
+ * The SDK configures log4js at import time to print every failed request, Authorization and
+ * X-Security-Token included, to stdout (reference §1.4). Reconfigure it off, after the import.
+ */
+function silenceSdkLogger(): void {
+  if (silenced) return;
+  const log4js = require('log4js') as { configure(c: unknown): void };
+  log4js.configure({
+    appenders: { off: { type: 'stderr' } },
+    categories: { default: { appenders: ['off'], level: 'off' } },
+  });
+  silenced = true;
+}
+
+interface SdkModules {
+  core: any;
+  cce: any;
+  vpc: any;
+}
+
+let modules: SdkModules | undefined;
+/** The SDKs load only when a command calls the cloud, so --help and offline rendering stay fast. */
+function loadSdk(): SdkModules {
+  if (!modules) {
+    modules = {
+      core: require('@huaweicloud/huaweicloud-sdk-core'),
+      cce: require('@huaweicloud/huaweicloud-sdk-cce'),
+      vpc: require('@huaweicloud/huaweicloud-sdk-vpc/v3/public-api'),
+    };
+    silenceSdkLogger();
+  }
+  return modules;
+}
+
+function agentFor(url: string): { httpAgent?: http.Agent; httpsAgent?: https.Agent } {
+  // Keep-alive: a fleet check makes hundreds of calls to the same two hosts.
+  return url.startsWith('https:')
+    ? { httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 16 }) }
+    : { httpAgent: new http.Agent({ keepAlive: true, maxSockets: 16 }) };
+}
+
+function build(builder: any, config: CloudConfig, endpoint: string): SdkClient {
+  const { core } = loadSdk();
+  let credentials = new core.BasicCredentials()
+    .withAk(config.ak)
+    .withSk(config.sk)
+    // An explicit project id: the SDK never looks up (or creates) IAM projects (reference §7).
+    .withProjectId(config.projectId);
+  if (config.securityToken) credentials = credentials.withSecurityToken(config.securityToken);
+  return (
+    builder
+      .withCredential(credentials)
+      // withEndpoint, never withRegion: withRegion would replace it and enable the IAM lookup.
+      .withEndpoint(endpoint)
+      .withOptions({
+        // A custom user agent also stops the SDK writing ~/.huaweicloud/application_id.
+        customUserAgent: config.userAgent,
+        axiosRequestConfig: { timeout: config.timeoutMs, ...agentFor(endpoint) },
+      })
+      .build()
+  );
+}
+
+export function createCceClient(config: CloudConfig): SdkClient {
+  return build(loadSdk().cce.CceClient.newBuilder(), config, config.cceEndpoint);
+}
+
+export function createVpcClient(config: CloudConfig): SdkClient {
+  return build(loadSdk().vpc.VpcClient.newBuilder(), config, config.vpcEndpoint);
+}

@@ -1,0 +1,74 @@
+import { CloudError } from '../core/errors.js';
+import { isThrottle, translateSdkError } from './errors.js';
+
+export interface RetryOptions {
+  /** Attempts in all, the first included. */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  /** Called before each retry (for --debug logging). */
+  onRetry?: (info: {
+    operation: string;
+    attempt: number;
+    delayMs: number;
+    error: CloudError;
+  }) => void;
+}
+
+export const DEFAULT_RETRY: RetryOptions = { maxAttempts: 5, baseDelayMs: 300, maxDelayMs: 8000 };
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs cloud calls with bounded retries and full-jitter exponential backoff. One Retrier is shared
+ * by every client of a run: when the gateway throttles one call, all calls of the run wait until
+ * the same moment, so a fleet check backs off as a whole instead of hammering the gateway.
+ * The SDK itself never retries (reference §1.3).
+ */
+export class Retrier {
+  private pausedUntil = 0;
+  private readonly opts: Required<Omit<RetryOptions, 'onRetry'>> & Pick<RetryOptions, 'onRetry'>;
+  /** Calls made, retries included: the benchmark and tests read it. */
+  calls = 0;
+  retries = 0;
+
+  constructor(opts: Partial<RetryOptions> = {}) {
+    this.opts = {
+      ...DEFAULT_RETRY,
+      sleep: realSleep,
+      random: Math.random,
+      ...opts,
+    };
+  }
+
+  private backoff(attempt: number): number {
+    const cap = Math.min(this.opts.maxDelayMs, this.opts.baseDelayMs * 2 ** (attempt - 1));
+    // Full jitter, with a floor so a retry is never immediate.
+    return Math.round(cap / 4 + this.opts.random() * (cap * 0.75));
+  }
+
+  async run<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const wait = this.pausedUntil - Date.now();
+      if (wait > 0) await this.opts.sleep(wait);
+      this.calls++;
+      try {
+        return await call();
+      } catch (raw) {
+        const err = translateSdkError(raw, operation);
+        if (!(err instanceof CloudError) || !err.retryable || attempt >= this.opts.maxAttempts) {
+          throw err;
+        }
+        const delayMs = this.backoff(attempt);
+        if (isThrottle(err)) {
+          this.pausedUntil = Math.max(this.pausedUntil, Date.now() + delayMs);
+        }
+        this.retries++;
+        this.opts.onRetry?.({ operation, attempt, delayMs, error: err });
+        await this.opts.sleep(delayMs);
+      }
+    }
+  }
+}

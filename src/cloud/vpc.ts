@@ -1,0 +1,177 @@
+import type {
+  CreateRuleResult,
+  RuleStore,
+  SecurityGroup,
+  SgRule,
+  SgRuleSpec,
+} from '../core/types.js';
+import { CloudError } from '../core/errors.js';
+import type { SdkClient } from './clients.js';
+import { translateSdkError } from './errors.js';
+import type { Retrier } from './retry.js';
+
+/** The VPC v3 wire form of a rule (snake_case JSON, reference §4.3). */
+interface WireRule {
+  id: string;
+  security_group_id: string;
+  direction: string;
+  ethertype?: string;
+  protocol?: string | null;
+  multiport?: string | number | null;
+  remote_ip_prefix?: string | null;
+  remote_group_id?: string | null;
+  remote_address_group_id?: string | null;
+  action?: string;
+  priority?: number | string;
+  description?: string | null;
+  enabled?: boolean;
+}
+
+interface Page {
+  page_info?: { next_marker?: string };
+}
+
+/** Rules are fetched for many groups per request; this bounds the URL length. */
+const IDS_PER_REQUEST = 40;
+
+export function normalizeRule(w: WireRule): SgRule {
+  const protocol =
+    w.protocol === null || w.protocol === undefined || w.protocol === ''
+      ? null
+      : String(w.protocol).toLowerCase();
+  const ports =
+    w.multiport === null || w.multiport === undefined || w.multiport === ''
+      ? null
+      : String(w.multiport);
+  return {
+    id: w.id,
+    securityGroupId: w.security_group_id,
+    direction: w.direction === 'ingress' ? 'ingress' : 'egress',
+    ethertype: String(w.ethertype ?? 'IPv4').toLowerCase() === 'ipv6' ? 'IPv6' : 'IPv4',
+    protocol,
+    ports,
+    remoteIpPrefix: w.remote_ip_prefix || null,
+    remoteGroupId: w.remote_group_id || null,
+    remoteAddressGroupId: w.remote_address_group_id || null,
+    action: w.action === 'deny' ? 'deny' : 'allow',
+    priority: Number(w.priority ?? 1),
+    description: w.description ?? '',
+    enabled: w.enabled !== false,
+  };
+}
+
+export class VpcAdapter implements RuleStore {
+  constructor(
+    private readonly client: SdkClient,
+    private readonly retrier: Retrier,
+    private readonly pageSize = 2000,
+  ) {}
+
+  /** Follows `page_info.next_marker` until the last page, which has none (reference §4.2). */
+  private async paginate<T>(
+    operation: string,
+    fetchPage: (marker: string | undefined) => Promise<Page & Record<string, unknown>>,
+    key: string,
+  ): Promise<T[]> {
+    const out: T[] = [];
+    let marker: string | undefined;
+    for (let page = 0; page < 10_000; page++) {
+      const res = await this.retrier.run(operation, () => fetchPage(marker));
+      const items = res[key];
+      if (!Array.isArray(items)) {
+        throw new CloudError(
+          `${operation}: the answer has no "${key}" list; is the endpoint a VPC v3 API?`,
+          {
+            operation,
+          },
+        );
+      }
+      out.push(...(items as T[]));
+      const next = res.page_info?.next_marker;
+      if (!next || items.length === 0 || next === marker) return out;
+      marker = next;
+    }
+    return out;
+  }
+
+  async listSecurityGroups(): Promise<SecurityGroup[]> {
+    const groups = await this.paginate<{ id: string; name: string; description?: string }>(
+      'ListSecurityGroups',
+      (marker) =>
+        this.client.listSecurityGroups({ limit: this.pageSize, ...(marker ? { marker } : {}) }),
+      'security_groups',
+    );
+    return groups.map((g) => ({ id: g.id, name: g.name, description: g.description ?? '' }));
+  }
+
+  async listRules(
+    securityGroupIds: readonly string[],
+    filter: { direction?: 'ingress' | 'egress' } = {},
+  ): Promise<SgRule[]> {
+    const ids = [...new Set(securityGroupIds)];
+    const out: SgRule[] = [];
+    for (let i = 0; i < ids.length; i += IDS_PER_REQUEST) {
+      const chunk = ids.slice(i, i + IDS_PER_REQUEST);
+      const rules = await this.paginate<WireRule>(
+        'ListSecurityGroupRules',
+        (marker) =>
+          this.client.listSecurityGroupRules({
+            security_group_id: chunk,
+            ...(filter.direction ? { direction: filter.direction } : {}),
+            limit: this.pageSize,
+            ...(marker ? { marker } : {}),
+          }),
+        'security_group_rules',
+      );
+      out.push(...rules.map(normalizeRule));
+    }
+    return out;
+  }
+
+  async createRule(rule: SgRuleSpec, opts: { dryRun?: boolean } = {}): Promise<CreateRuleResult> {
+    const body = {
+      security_group_rule: {
+        security_group_id: rule.securityGroupId,
+        direction: rule.direction,
+        ethertype: rule.ethertype,
+        ...(rule.protocol ? { protocol: rule.protocol } : {}),
+        ...(rule.ports ? { multiport: rule.ports } : {}),
+        ...(rule.remoteIpPrefix ? { remote_ip_prefix: rule.remoteIpPrefix } : {}),
+        action: rule.action,
+        priority: String(rule.priority),
+        description: rule.description,
+      },
+      ...(opts.dryRun ? { dry_run: true } : {}),
+    };
+    try {
+      const res = await this.retrier.run<{
+        httpStatusCode?: number;
+        security_group_rule?: WireRule;
+      }>('CreateSecurityGroupRule', () => this.client.createSecurityGroupRule({ body }));
+      // The SDK resolves the dry-run 202 (SYS.0202) as a success (reference §4.3).
+      if (res.httpStatusCode === 202 || opts.dryRun) return { status: 'validated' };
+      return { status: 'created', rule: normalizeRule(res.security_group_rule as WireRule) };
+    } catch (raw) {
+      const err = translateSdkError(raw, 'CreateSecurityGroupRule');
+      // A duplicate (e.g. a concurrent run created it first) means the rule is there.
+      if (err instanceof CloudError && err.httpStatus === 409 && err.errorCode === 'VPC.9902') {
+        const id = /Rule id is ([0-9a-zA-Z-]+)/.exec(err.message)?.[1] ?? null;
+        return { status: 'exists', ruleId: id };
+      }
+      throw err;
+    }
+  }
+
+  async deleteRule(ruleId: string): Promise<void> {
+    try {
+      await this.retrier.run('DeleteSecurityGroupRule', () =>
+        this.client.deleteSecurityGroupRule({ security_group_rule_id: ruleId }),
+      );
+    } catch (raw) {
+      const err = translateSdkError(raw, 'DeleteSecurityGroupRule');
+      // Already gone (a retried delete, or a concurrent run): the goal is reached.
+      if (err instanceof CloudError && err.httpStatus === 404) return;
+      throw err;
+    }
+  }
+}
