@@ -164,9 +164,10 @@ const FORBIDDEN_API_RANGES = new Set(['unspecified', 'broadcast', 'multicast', '
 export function buildIptablesModel(input: IptablesInput): IptablesModel {
   const problems: string[] = [];
 
-  let network: IptablesNetwork | null = null;
-  if (input.network === 'vpc' || input.network === 'tunnel') network = input.network;
-  else problems.push(`network ${show(input.network)} must be "vpc" or "tunnel" (--network)`);
+  const network: IptablesNetwork | null =
+    input.network === 'vpc' ? 'vpc' : input.network === 'tunnel' ? 'tunnel' : null;
+  if (network === null)
+    problems.push(`network ${show(input.network)} must be "vpc" or "tunnel" (--network)`);
 
   let apiIp: string | null = null;
   const ip = parseIpv4(String(input.apiServer.ip), 'API server IP');
