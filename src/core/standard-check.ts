@@ -1,0 +1,266 @@
+/**
+ * `check` and `--install` planning for CCE standard clusters. The cloud side can only see the
+ * node pools' post-installation scripts (what new nodes will run), never the iptables rules on
+ * existing nodes; findings say so.
+ *
+ * Blocks are compared by meaning (chain, API server IP, set of CIDRs, port match, block
+ * version), not by text, so a cosmetic difference is neither drift nor a change.
+ */
+import { UnsafeError, UsageError } from './errors.js';
+import { IPTABLES_BLOCK_VERSION, type IptablesModel } from './iptables.js';
+import {
+  findBlock,
+  parseBlock,
+  readPostInstallScript,
+  upsertBlock,
+  withPostInstallScript,
+} from './post-install.js';
+import type { Change, Finding } from './report.js';
+import type { RawNodePool } from './types.js';
+
+export interface StandardFacts {
+  /** The desired rules, from buildIptablesModel (current API server IP, every current CIDR). */
+  model: IptablesModel;
+  /** The rendered `post-install` format of the same model, markers included. */
+  postInstallBlock: string;
+}
+
+export interface StandardCheckResult {
+  status: 'compliant' | 'drift';
+  findings: Finding[];
+  /** The node pool updates `--install` would make; empty when compliant. */
+  changes: Change[];
+}
+
+type PoolVerdict =
+  | { kind: 'ok' }
+  | { kind: 'drift'; findings: Finding[] }
+  /** Cannot be planned safely (unreadable script, broken markers, no node count). */
+  | { kind: 'blocked'; finding: Finding };
+
+const poolLabel = (pool: RawNodePool): string => `node pool ${JSON.stringify(pool.metadata.name)}`;
+
+function judgePool(model: IptablesModel, pool: RawNodePool): PoolVerdict {
+  const name = poolLabel(pool);
+  const read = readPostInstallScript(pool);
+  if (!read.ok) {
+    return {
+      kind: 'blocked',
+      finding: {
+        code: 'post-install-unreadable',
+        severity: 'error',
+        message: `${name}: ${read.problem}; cce-harden will not rewrite it`,
+      },
+    };
+  }
+  const loc = findBlock(read.script);
+  if (loc.kind === 'malformed') {
+    return {
+      kind: 'blocked',
+      finding: {
+        code: 'post-install-markers-broken',
+        severity: 'error',
+        message: `${name}: ${loc.problem}`,
+      },
+    };
+  }
+  const drift = (code: string, message: string): Finding => ({
+    code,
+    severity: 'warning',
+    message: `${name}: ${message}`,
+  });
+  if (loc.kind === 'none') {
+    return {
+      kind: 'drift',
+      findings: [
+        drift(
+          'post-install-block-missing',
+          'the post-install script has no cce-harden block; new nodes get no iptables rule',
+        ),
+      ],
+    };
+  }
+
+  const parsed = parseBlock(loc.text);
+  const findings: Finding[] = [];
+  if (parsed.problems.length > 0) {
+    findings.push(
+      drift(
+        'post-install-block-unreadable',
+        `the cce-harden block was edited or damaged: ${parsed.problems.join('; ')}`,
+      ),
+    );
+  }
+  if (parsed.version !== null && parsed.version < IPTABLES_BLOCK_VERSION) {
+    findings.push(
+      drift(
+        'post-install-block-outdated',
+        `the cce-harden block is version ${parsed.version}; the current version is ${IPTABLES_BLOCK_VERSION}`,
+      ),
+    );
+  }
+  if (parsed.chain !== null && parsed.chain !== model.chain) {
+    findings.push(
+      drift(
+        'post-install-chain-wrong',
+        `the rules use the ${parsed.chain} chain; the ${model.network} network mode needs ${model.chain}`,
+      ),
+    );
+  }
+  if (parsed.apiServerIp !== null && parsed.apiServerIp !== model.apiServer.ip) {
+    findings.push(
+      drift(
+        'post-install-apiserver-changed',
+        `the rules block API server IP ${parsed.apiServerIp}; the cluster's API server is now ${model.apiServer.ip}`,
+      ),
+    );
+  }
+  const missing = model.containerCidrs.filter((c) => !parsed.cidrs.includes(c));
+  if (missing.length > 0) {
+    findings.push(
+      drift(
+        'post-install-cidr-missing',
+        `no rule for container CIDR ${missing.join(', ')} (pods there can reach the API server)`,
+      ),
+    );
+  }
+  const extra = parsed.cidrs.filter((c) => !model.containerCidrs.includes(c));
+  if (extra.length > 0) {
+    findings.push(
+      drift(
+        'post-install-cidr-extra',
+        `rules for ${extra.join(', ')}, which is no longer a container CIDR of the cluster`,
+      ),
+    );
+  }
+  const wantPort = model.portOnly ? model.apiServer.port : null;
+  if (
+    parsed.portOnly !== null &&
+    (parsed.portOnly !== model.portOnly || parsed.port !== wantPort)
+  ) {
+    const describe = (port: number | null): string =>
+      port === null ? 'all traffic' : `TCP port ${port} only`;
+    findings.push(
+      drift(
+        'post-install-match-differs',
+        `the rules match ${describe(parsed.port)}; wanted ${describe(wantPort)}`,
+      ),
+    );
+  }
+  return findings.length === 0 ? { kind: 'ok' } : { kind: 'drift', findings };
+}
+
+/** Builds the update for one pool, or says why it cannot be made safely. */
+function planPool(
+  facts: StandardFacts,
+  pool: RawNodePool,
+): { change: Change } | { blocked: string } | { noop: true } {
+  const verdict = judgePool(facts.model, pool);
+  if (verdict.kind === 'ok') return { noop: true };
+  if (verdict.kind === 'blocked') return { blocked: verdict.finding.message };
+  if (typeof pool.spec.initialNodeCount !== 'number') {
+    // Without the current count UpdateNodePool scales the pool to 0 (reference §2.5).
+    return {
+      blocked: `${poolLabel(pool)} has no spec.initialNodeCount; updating it could scale it to 0`,
+    };
+  }
+  const read = readPostInstallScript(pool);
+  if (!read.ok) return { blocked: read.problem };
+  const after = withPostInstallScript(pool, upsertBlock(read.script, facts.postInstallBlock));
+  return {
+    change: {
+      action: 'update',
+      kind: 'nodepool-post-install',
+      target: pool.metadata.name,
+      targetId: pool.metadata.uid,
+      before: pool,
+      after,
+      applied: false,
+    },
+  };
+}
+
+/**
+ * The node pool updates that put the current block into each selected pool's post-install
+ * script (all pools when `selectedPoolNames` is omitted). Pools that already carry an
+ * equivalent block get no change. `after` is the full pool with only the post-install script
+ * changed. Throws UsageError for unknown pool names and UnsafeError when a selected pool cannot
+ * be updated safely (unreadable script, broken markers, no node count).
+ */
+export function planNodePoolUpdates(
+  facts: StandardFacts,
+  pools: readonly RawNodePool[],
+  selectedPoolNames?: readonly string[],
+): Change[] {
+  let selected = pools;
+  if (selectedPoolNames !== undefined) {
+    const known = new Set(pools.map((p) => p.metadata.name));
+    const unknown = selectedPoolNames.filter((n) => !known.has(n));
+    if (unknown.length > 0) {
+      throw new UsageError(
+        unknown.map((n) => `no node pool named ${JSON.stringify(n)} in this cluster (--nodepool)`),
+        `Node pools: ${[...known].join(', ') || '(none)'}`,
+      );
+    }
+    const wanted = new Set(selectedPoolNames);
+    selected = pools.filter((p) => wanted.has(p.metadata.name));
+  }
+  const changes: Change[] = [];
+  const blocked: string[] = [];
+  for (const pool of selected) {
+    const r = planPool(facts, pool);
+    if ('change' in r) changes.push(r.change);
+    else if ('blocked' in r) blocked.push(r.blocked);
+  }
+  if (blocked.length > 0) {
+    throw new UnsafeError(
+      `cannot update ${blocked.length === 1 ? 'a node pool' : 'node pools'} safely:\n- ${blocked.join('\n- ')}`,
+      'Fix the post-install script in the CCE console, or leave the pool out with --nodepool.',
+    );
+  }
+  return changes;
+}
+
+/**
+ * Compliant when every pool's post-install script carries a block equivalent to the current
+ * one; drift otherwise, with a finding per pool and difference. `changes` is what `--install`
+ * would do for the pools that can be updated safely.
+ */
+export function checkStandardCluster(
+  facts: StandardFacts,
+  pools: readonly RawNodePool[],
+): StandardCheckResult {
+  const findings: Finding[] = [];
+  const changes: Change[] = [];
+  let drift = false;
+  for (const pool of pools) {
+    const verdict = judgePool(facts.model, pool);
+    if (verdict.kind === 'ok') continue;
+    drift = true;
+    if (verdict.kind === 'blocked') {
+      findings.push(verdict.finding);
+      continue;
+    }
+    findings.push(...verdict.findings);
+    const r = planPool(facts, pool);
+    if ('change' in r) changes.push(r.change);
+    else if ('blocked' in r) {
+      findings.push({ code: 'nodepool-not-updatable', severity: 'error', message: r.blocked });
+    }
+  }
+  if (pools.length === 0) {
+    findings.push({
+      code: 'no-node-pools',
+      severity: 'warning',
+      message: 'the cluster has no node pools, so no post-install script carries the rules',
+    });
+  }
+  findings.push({
+    code: 'existing-nodes-not-visible',
+    severity: 'info',
+    message:
+      "this checks the node pools' post-install scripts (new nodes); iptables rules on existing " +
+      'nodes cannot be seen from the cloud side: run the script once on each of them',
+  });
+  return { status: drift ? 'drift' : 'compliant', findings, changes };
+}
