@@ -1,11 +1,172 @@
+import { createRequire } from 'node:module';
+import { CommanderError } from 'commander';
 import { ExitCode } from './core/exit-codes.js';
+import { isCceHardenError, UsageError } from './core/errors.js';
+import { toReportError } from './core/harden.js';
+import { renderJson } from './render/json.js';
+import { loadEnv } from './cli/config.js';
+import type { CommandContext, GlobalOptions } from './cli/context.js';
+import { processIo, type Io } from './cli/io.js';
+import { OUTPUT_FORMATS, type OutputFormat } from './cli/output.js';
+import { buildProgram, type Invocation } from './cli/program.js';
+import { createUi } from './cli/ui.js';
 
-/** Entry point: parses argv, runs a command, returns the exit code. Wiring only. */
-export async function run(argv: readonly string[]): Promise<number> {
-  if (argv.includes('--version')) {
-    process.stdout.write('0.1.0\n');
-    return ExitCode.ok;
+const require = createRequire(import.meta.url);
+export const VERSION = (require('../package.json') as { version: string }).version;
+
+/** Entry point: argv in, exit code out. The one place that wires things together. */
+export async function run(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  const startedAtMs = Date.now();
+  let invocation: Invocation | undefined;
+  const program = buildProgram(VERSION, (inv) => {
+    invocation = inv;
+  });
+  program.exitOverride();
+  program.configureOutput({
+    writeOut: (s) => io.stdout.write(s),
+    writeErr: (s) => io.stderr.write(s),
+  });
+  const wantsJson =
+    argv.includes('--json') || /(^|\s)--output(=|\s)json(\s|$)/.test(argv.join(' '));
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version')
+        return ExitCode.ok;
+      if (err.code === 'commander.help') return ExitCode.ok;
+      if (wantsJson)
+        writeErrorDocument(
+          io,
+          guessCommand(argv),
+          new UsageError(err.message.replace(/^error: /, '')),
+        );
+      return ExitCode.usage;
+    }
+    throw err;
   }
-  process.stderr.write('cce-harden: not implemented yet\n');
-  return ExitCode.usage;
+
+  if (!invocation) {
+    // No command: the wizard in a terminal; help (and a usage exit) for scripts.
+    if (io.stdin.isTTY && io.stderr.isTTY) {
+      invocation = { command: 'wizard', global: program.opts() as GlobalOptions, options: {} };
+    } else {
+      io.stderr.write(program.helpInformation());
+      io.stderr.write('\nNo command given and no terminal to ask questions on: pass a command.\n');
+      return ExitCode.usage;
+    }
+  }
+  const inv = invocation;
+  const global = normalizeGlobal(inv.global, io);
+  const format = global.output as OutputFormat;
+  try {
+    const env = loadEnv(io.env, io.cwd);
+    const ui = createUi(io, {
+      spinners: format === 'text' && global.color,
+      debug: Boolean(global.debug),
+      quietLogs: Boolean(global.quiet) || format !== 'text',
+    });
+    const ctx: CommandContext = {
+      io,
+      env,
+      global,
+      ui,
+      command: inv.command,
+      output: {
+        format,
+        color: global.color,
+        quiet: Boolean(global.quiet),
+        out: global.out,
+        startedAtMs,
+      },
+    };
+    if (global.sandbox && inv.command !== 'sandbox') {
+      const { runInSandbox } = await import('./cli/commands/sandbox.js');
+      return await runInSandbox(ctx, (sandboxCtx) => dispatch(sandboxCtx, inv));
+    }
+    return await dispatch(ctx, inv);
+  } catch (err) {
+    return reportFailure(io, inv.command, global, err);
+  }
+}
+
+function normalizeGlobal(g: GlobalOptions, io: Io): GlobalOptions {
+  const output = g.json ? 'json' : g.output;
+  const color =
+    g.color !== false &&
+    io.env.NO_COLOR === undefined &&
+    Boolean(io.stderr.isTTY) &&
+    output === 'text';
+  return {
+    ...g,
+    output: (OUTPUT_FORMATS as readonly string[]).includes(output) ? output : 'text',
+    color,
+  };
+}
+
+async function dispatch(ctx: CommandContext, inv: Invocation): Promise<number> {
+  const o = inv.options;
+  const hardenOpts = () => ({
+    clusters: (o.cluster as string[] | undefined) ?? [],
+    all: Boolean(o.all),
+    dryRun: Boolean(o.dryRun),
+    yes: Boolean(o.yes),
+  });
+  switch (inv.command) {
+    case 'check': {
+      const { runCheck } = await import('./cli/commands/harden.js');
+      return runCheck(ctx, hardenOpts());
+    }
+    case 'apply':
+    case 'remove': {
+      const { runChange } = await import('./cli/commands/harden.js');
+      return runChange(ctx, inv.command, hardenOpts());
+    }
+    case 'sandbox': {
+      const { runSandboxCommand } = await import('./cli/commands/sandbox.js');
+      return runSandboxCommand(ctx, {
+        port: o.port as number | undefined,
+        reset: Boolean(o.reset),
+      });
+    }
+    case 'wizard': {
+      const { runWizard } = await import('./cli/commands/wizard.js');
+      return runWizard(ctx);
+    }
+    default:
+      throw new UsageError(`Unknown command "${inv.command}".`);
+  }
+}
+
+function guessCommand(argv: readonly string[]): string {
+  return argv.find((a) => !a.startsWith('-')) ?? 'wizard';
+}
+
+function writeErrorDocument(io: Io, command: string, err: unknown): void {
+  io.stdout.write(
+    renderJson({
+      schemaVersion: 1,
+      command,
+      status: 'error',
+      clusters: [],
+      error: toReportError(err),
+    }),
+  );
+}
+
+/** A known error: one message and a hint. Anything else is a bug: one line, stack under --debug. */
+function reportFailure(io: Io, command: string, global: GlobalOptions, err: unknown): number {
+  if (global.output === 'json') writeErrorDocument(io, command, err);
+  if (isCceHardenError(err)) {
+    io.stderr.write(`cce-harden: ${err.message}\n`);
+    if (err.hint) io.stderr.write(`  ${err.hint}\n`);
+    if (global.debug && err.stack) io.stderr.write(`${err.stack}\n`);
+    return err.exitCode;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  io.stderr.write(`cce-harden: unexpected error: ${message}\n`);
+  if (global.debug && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
+  else io.stderr.write('  Run again with --debug for details, and report it if it persists.\n');
+  return ExitCode.error;
 }

@@ -56,8 +56,11 @@ export function parseApiServerUrl(
   } catch {
     return { ok: false, problem: `the internal API server address "${url}" is not a URL` };
   }
-  const host = parsed.hostname.replace(/^\[|\]$/g, '');
-  if (ipaddr.IPv6.isValid(host) && !ipaddr.IPv4.isValidFourPartDecimal(host)) {
+  // Read the host as written: the URL parser would turn "010.0.0.1" into 8.0.0.1 (octal).
+  const written =
+    /^[a-z]+:\/\/(?:[^@/]*@)?(\[[^\]]*\]|[^/:?#]*)/i.exec(url)?.[1] ?? parsed.hostname;
+  const host = written.replace(/^\[|\]$/g, '');
+  if (ipaddr.IPv6.isValid(host)) {
     return {
       ok: false,
       problem: `the internal API server address ${host} is IPv6; cce-harden builds IPv4 rules only`,

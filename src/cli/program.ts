@@ -1,0 +1,144 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { GlobalOptions } from './context.js';
+import { OUTPUT_FORMATS } from './output.js';
+
+/** What the command line asked for; main dispatches it (inside the sandbox under --sandbox). */
+export interface Invocation {
+  command: string;
+  global: GlobalOptions;
+  options: Record<string, unknown>;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('expected a port 0-65535');
+  return n;
+}
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0    compliant, nothing to do, or done
+  1    could not do its job (cloud, auth, network, not found)
+  2    drift found (check) or changes pending (--dry-run)
+  64   usage error (a flag or variable is missing or wrong)
+  130  cancelled`;
+
+const ENV_HELP = `
+Environment (also read from ./.env; flags win):
+  HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK      access key pair (or HW_ACCESS_KEY, HW_SECRET_KEY)
+  HUAWEICLOUD_SDK_SECURITY_TOKEN              temporary credentials (or HW_SECURITY_TOKEN)
+  HUAWEICLOUD_SDK_PROJECT_ID                  project id, or region=id,region=id (or HW_PROJECT_ID)
+  HUAWEICLOUD_SDK_REGION                      region id(s), e.g. cn-north-4 (or HW_REGION_NAME)
+  CCE_HARDEN_CCE_ENDPOINT, CCE_HARDEN_VPC_ENDPOINT, CCE_HARDEN_IAM_ENDPOINT
+                                              endpoint overrides (private clouds, the sandbox)
+  NO_COLOR                                    no colour`;
+
+/** Builds the commander program. `onInvoke` receives what was asked; nothing runs at parse time. */
+export function buildProgram(version: string, onInvoke: (inv: Invocation) => void): Command {
+  const program = new Command('cce-harden');
+  program
+    .description(
+      'Keeps pods in Huawei Cloud CCE clusters from reaching the kube-apiserver, as the CCE hardening guide asks:\n' +
+        'a deny rule on the ENI security group of CCE Turbo clusters, iptables rules on the nodes of standard clusters.\n' +
+        'Run it without a command in a terminal for the interactive wizard.',
+    )
+    .version(version, '--version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .option(
+      '--region <id[,id...]>',
+      'region id(s), e.g. cn-north-4 (default: HUAWEICLOUD_SDK_REGION)',
+    )
+    .option('--project-id <id|region=id,...>', 'project id (default: HUAWEICLOUD_SDK_PROJECT_ID)')
+    .option(
+      '--security-group <id>',
+      "the Turbo cluster's ENI security group, when its name cannot be matched",
+    )
+    .addOption(
+      new Option('--output <format>', 'result format on stdout')
+        .choices([...OUTPUT_FORMATS])
+        .default('text'),
+    )
+    .option('--json', 'same as --output json')
+    .option('--out <file>', 'write the result to a file (atomically) instead of stdout')
+    .option('-q, --quiet', 'print only problems')
+    .option('--sandbox', 'run against the built-in sandbox cloud (state kept between runs)')
+    .option('--debug', 'log requests, retries and stack traces to stderr')
+    .option('--no-color', 'no colour in output')
+    .addOption(
+      new Option('--concurrency <n>', 'parallel per-cluster API calls')
+        .argParser(positiveInt)
+        .default(8)
+        .hideHelp(),
+    )
+    .showSuggestionAfterError()
+    .addHelpText('after', `${ENV_HELP}\n${EXIT_CODES_HELP}`);
+
+  const invoke = (command: string) =>
+    function (this: Command) {
+      onInvoke({ command, global: this.optsWithGlobals() as GlobalOptions, options: this.opts() });
+    };
+
+  program
+    .command('check')
+    .description(
+      'read-only drift check: is the deny rule (Turbo) or the iptables block (standard) in place?',
+    )
+    .option('--cluster <name|id>', 'cluster to check (repeatable)', collect, [])
+    .option('--all', 'every cluster of every --region')
+    .addHelpText(
+      'after',
+      `\nExamples:\n  cce-harden check --cluster prod-turbo\n  cce-harden check --cluster prod-turbo --json   # for scripts: exit 0 compliant, 2 drift, 1 error\n  cce-harden check --all --region cn-north-4,ap-southeast-1 --output prometheus --out /var/lib/node_exporter/textfile/cce_harden.prom`,
+    )
+    .action(invoke('check'));
+
+  program
+    .command('apply')
+    .description('add the deny rule to the Turbo cluster ENI security group if it is missing')
+    .option('--cluster <name|id>', 'cluster to harden (repeatable)', collect, [])
+    .option('--all', 'every cluster of every --region')
+    .option(
+      '--dry-run',
+      'show the plan and exit 2 if there is something to do; no write request at all',
+    )
+    .option('-y, --yes', 'apply without asking (required when there is no terminal)')
+    .addHelpText(
+      'after',
+      `\nSteps: read the cluster, find <cluster>-cce-eni-<id>, compare its rules by meaning, show the plan,\nconfirm, create the rule, re-read and verify. A second run changes nothing.\n\nExamples:\n  cce-harden apply --cluster prod-turbo --dry-run\n  cce-harden apply --cluster prod-turbo --yes`,
+    )
+    .action(invoke('apply'));
+
+  program
+    .command('remove')
+    .description('delete the deny rule that cce-harden created (never a rule it did not create)')
+    .option('--cluster <name|id>', 'cluster (repeatable)', collect, [])
+    .option('--dry-run', 'show what would be deleted; no write request at all')
+    .option('-y, --yes', 'delete without asking (required when there is no terminal)')
+    .action(invoke('remove'));
+
+  program
+    .command('sandbox')
+    .description(
+      'run the built-in CCE + VPC emulator in the foreground and print the variables that point cce-harden (or any SDK program) at it',
+    )
+    .option('--port <n>', 'port to listen on (default: a free one)', port)
+    .option('--reset', 'restore the demo world in the --sandbox state file and exit')
+    .action(invoke('sandbox'));
+
+  program
+    .command('wizard', { hidden: false })
+    .description('the interactive wizard (also what `cce-harden` alone starts in a terminal)')
+    .action(invoke('wizard'));
+
+  return program;
+}

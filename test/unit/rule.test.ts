@@ -1,0 +1,184 @@
+import { describe, expect, it } from 'vitest';
+import {
+  desiredRule,
+  evaluateRules,
+  matchRule,
+  parsePorts,
+  planRemoval,
+  MANAGED_MARKER,
+} from '../../src/core/rule.js';
+import type { SgRule } from '../../src/core/types.js';
+
+const SG = 'sg-eni';
+const group = { id: SG, name: 'prod-cce-eni-ab12c' };
+const desired = desiredRule(SG, { ip: '192.168.0.61', port: 5443 });
+
+function rule(over: Partial<SgRule>): SgRule {
+  return {
+    id: 'r1',
+    securityGroupId: SG,
+    direction: 'egress',
+    ethertype: 'IPv4',
+    protocol: 'tcp',
+    ports: '5443',
+    remoteIpPrefix: '192.168.0.61/32',
+    remoteGroupId: null,
+    remoteAddressGroupId: null,
+    action: 'deny',
+    priority: 1,
+    description: '',
+    enabled: true,
+    ...over,
+  };
+}
+
+describe('desiredRule', () => {
+  it('is the guide rule: egress IPv4 TCP <port> deny priority 1 to <ip>/32, marked as managed', () => {
+    expect(desired).toMatchObject({
+      securityGroupId: SG,
+      direction: 'egress',
+      ethertype: 'IPv4',
+      protocol: 'tcp',
+      ports: '5443',
+      remoteIpPrefix: '192.168.0.61/32',
+      action: 'deny',
+      priority: 1,
+    });
+    expect(desired.description.startsWith(MANAGED_MARKER)).toBe(true);
+  });
+});
+
+describe('matchRule compares by meaning', () => {
+  it.each([
+    ['identical', {}, 'equivalent'],
+    ['bare IP', { remoteIpPrefix: '192.168.0.61' }, 'equivalent'],
+    ['port range 5443-5443', { ports: '5443-5443' }, 'equivalent'],
+    ['priority as string', { priority: '1' as unknown as number }, 'equivalent'],
+    ['protocol as number 6', { protocol: '6' }, 'equivalent'],
+    ['wider CIDR', { remoteIpPrefix: '192.168.0.0/16' }, 'stronger'],
+    ['all ports', { ports: null }, 'stronger'],
+    ['port list containing it', { ports: '22,5443,6443' }, 'stronger'],
+    ['port range containing it', { ports: '5000-6000' }, 'stronger'],
+    ['all protocols', { protocol: null, ports: null }, 'stronger'],
+    ['any destination', { remoteIpPrefix: null }, 'stronger'],
+    ['allow instead of deny', { action: 'allow' as const }, null],
+    ['priority 2', { priority: 2 }, null],
+    ['ingress', { direction: 'ingress' as const }, null],
+    ['IPv6', { ethertype: 'IPv6' as const }, null],
+    ['udp', { protocol: 'udp' }, null],
+    ['other port', { ports: '6443' }, null],
+    ['other IP', { remoteIpPrefix: '192.168.0.62/32' }, null],
+    ['CIDR not containing it', { remoteIpPrefix: '10.0.0.0/8' }, null],
+    ['remote group instead of an address', { remoteIpPrefix: null, remoteGroupId: 'sg-x' }, null],
+    ['garbage ports', { ports: 'abc' }, null],
+  ])('%s', (_name, over, expected) => {
+    expect(matchRule(rule(over), desired)).toBe(expected);
+  });
+});
+
+describe('parsePorts', () => {
+  it('reads single ports, ranges, lists; null is all; junk is null', () => {
+    expect(parsePorts('5443')).toEqual([[5443, 5443]]);
+    expect(parsePorts(5443)).toEqual([[5443, 5443]]);
+    expect(parsePorts('1-30,80')).toEqual([
+      [1, 30],
+      [80, 80],
+    ]);
+    expect(parsePorts(null)).toBe('all');
+    expect(parsePorts('30-1')).toBeNull();
+    expect(parsePorts('70000')).toBeNull();
+  });
+});
+
+describe('evaluateRules', () => {
+  it('missing rule: drift with one create change', () => {
+    const e = evaluateRules(
+      [rule({ action: 'allow', priority: 100, protocol: null, ports: null, remoteIpPrefix: null })],
+      desired,
+      group,
+    );
+    expect(e.match).toBeNull();
+    expect(e.findings.map((f) => f.code)).toContain('rule-missing');
+    expect(e.changes).toHaveLength(1);
+    expect(e.changes[0]).toMatchObject({ action: 'create', targetId: SG, applied: false });
+  });
+
+  it('equivalent rule written differently: compliant, no change', () => {
+    const e = evaluateRules(
+      [rule({ remoteIpPrefix: '192.168.0.61', ports: '5443-5443' })],
+      desired,
+      group,
+    );
+    expect(e.match?.kind).toBe('equivalent');
+    expect(e.changes).toEqual([]);
+  });
+
+  it('prefers an equivalent rule over a stronger one', () => {
+    const e = evaluateRules(
+      [rule({ id: 'wide', remoteIpPrefix: '0.0.0.0/0' }), rule({ id: 'exact' })],
+      desired,
+      group,
+    );
+    expect(e.match?.rule.id).toBe('exact');
+  });
+
+  it('ignores rules of other groups', () => {
+    const e = evaluateRules([rule({ securityGroupId: 'other' })], desired, group);
+    expect(e.match).toBeNull();
+  });
+
+  it('disabled unmanaged rule: drift, and apply is blocked rather than touching it', () => {
+    const e = evaluateRules([rule({ enabled: false })], desired, group);
+    expect(e.match).toBeNull();
+    expect(e.findings.map((f) => f.code)).toContain('rule-disabled');
+    expect(e.changes).toEqual([]);
+    expect(e.blocker).toMatch(/disabled/);
+  });
+
+  it('disabled managed rule: replaced (delete then create)', () => {
+    const e = evaluateRules(
+      [rule({ enabled: false, description: `${MANAGED_MARKER} x` })],
+      desired,
+      group,
+    );
+    expect(e.changes.map((c) => c.action)).toEqual(['delete', 'create']);
+    expect(e.blocker).toBeNull();
+  });
+
+  it('allow rule at priority 1 toward the API server is a warning finding, not drift', () => {
+    const e = evaluateRules(
+      [rule({ id: 'deny' }), rule({ id: 'allow', action: 'allow' })],
+      desired,
+      group,
+    );
+    expect(e.match?.rule.id).toBe('deny');
+    const f = e.findings.find((x) => x.code === 'allow-rule-priority-1');
+    expect(f?.severity).toBe('warning');
+    expect(f?.message).toContain('allow');
+  });
+
+  it('a managed rule to an old API server address is reported as stale', () => {
+    const e = evaluateRules(
+      [rule({ id: 'old', remoteIpPrefix: '192.168.0.9/32', description: `${MANAGED_MARKER} old` })],
+      desired,
+      group,
+    );
+    expect(e.findings.map((f) => f.code)).toEqual(['rule-missing', 'stale-managed-rule']);
+  });
+});
+
+describe('planRemoval', () => {
+  it('deletes only managed rules equivalent to the desired one', () => {
+    const changes = planRemoval(
+      [
+        rule({ id: 'mine', description: `${MANAGED_MARKER} deny` }),
+        rule({ id: 'theirs', description: 'set by the network team' }),
+        rule({ id: 'mine-wide', description: `${MANAGED_MARKER} x`, remoteIpPrefix: '0.0.0.0/0' }),
+      ],
+      desired,
+      group,
+    );
+    expect(changes.map((c) => (c.before as { id: string }).id)).toEqual(['mine']);
+    expect(changes[0]?.action).toBe('delete');
+  });
+});
