@@ -72,7 +72,10 @@ export function parseApiServerUrl(
       problem: `the internal API server address "${host}" is not an IPv4 address`,
     };
   }
-  const port = parsed.port === '' ? DEFAULT_API_SERVER_PORT : Number(parsed.port);
+  const port = m?.[2] !== undefined ? Number(m[2]) : DEFAULT_API_SERVER_PORT;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    return { ok: false, problem: `the internal API server port in "${url}" is out of range` };
+  }
   return { ok: true, value: { ip: ipaddr.IPv4.parse(host).toString(), port } };
 }
 
