@@ -57,8 +57,9 @@ export function parseApiServerUrl(
     return { ok: false, problem: `the internal API server address "${url}" is not a URL` };
   }
   // Read the host as written: the URL parser would turn "010.0.0.1" into 8.0.0.1 (octal).
-  const written =
-    /^[a-z]+:\/\/(?:[^@/]*@)?(\[[^\]]*\]|[^/:?#]*)/i.exec(url)?.[1] ?? parsed.hostname;
+  // Same for the port: the parser drops a port equal to the scheme's default (https://x:443).
+  const m = /^[a-z]+:\/\/(?:[^@/]*@)?(\[[^\]]*\]|[^/:?#]*)(?::(\d+))?/i.exec(url);
+  const written = m?.[1] ?? parsed.hostname;
   const host = written.replace(/^\[|\]$/g, '');
   if (ipaddr.IPv6.isValid(host)) {
     return {
