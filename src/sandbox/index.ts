@@ -1,0 +1,49 @@
+/** The sandbox: a local CCE + VPC v3 (+ IAM project lookup) emulator. See SPEC.md. */
+export { SANDBOX_CREDENTIALS, type SandboxKeyPair } from './credentials.js';
+export { startSandbox, type SandboxHandle, type SandboxOptions } from './server.js';
+export { demoWorld, DEMO_EXISTING_POST_INSTALL } from './demo-world.js';
+export {
+  WorldBuilder,
+  DEFAULT_RULE_QUOTA,
+  type HardenedVariant,
+  type ManyTurboOptions,
+  type NodePoolOptions,
+  type ProjectOptions,
+  type RuleOptions,
+  type SecurityGroupOptions,
+  type StandardClusterOptions,
+  type TurboClusterOptions,
+} from './world-builder.js';
+export {
+  findCluster,
+  findProject,
+  findSecurityGroup,
+  ruleQuotaOf,
+  rulesOfGroup,
+  type World,
+  type WorldCluster,
+  type WorldProject,
+  type WireSecurityGroup,
+  type WireSecurityGroupRule,
+  type WireSubNetworkInterface,
+} from './world.js';
+export { HARDENING_DESCRIPTION } from './fixtures/security-groups.js';
+export { FaultInjector, type FaultHandle, type FaultSpec } from './faults.js';
+export type { RequestLogEntry } from './request-log.js';
+export {
+  loadWorld,
+  resetSandboxState,
+  withPersistentSandbox,
+  writeWorldAtomically,
+} from './persistence.js';
+export { defaultSandboxStatePath } from './state-path.js';
+export {
+  canonicalRequest,
+  formatSdkDate,
+  signRequest,
+  stringToSign,
+  verifyRequest,
+  type SignInput,
+  type VerifyInput,
+  type VerifyResult,
+} from './signing.js';

@@ -1,0 +1,36 @@
+import type { Route } from '../http/router.js';
+import { paginate } from '../pagination.js';
+
+/**
+ * ListSubNetworkInterfaces: the per-pod sub-ENIs of Turbo clusters with their `security_groups`,
+ * which is how a client can see which group pods really use (reference §3).
+ */
+const listSubNetworkInterfaces: Route = {
+  method: 'GET',
+  pattern: '/v3/:pid/vpc/sub-network-interfaces',
+  scope: 'path',
+  flavor: 'snake',
+  handle({ project, query, requestId }) {
+    const filters: [string, (x: (typeof project.subNetworkInterfaces)[number]) => string][] = [
+      ['id', (x) => x.id],
+      ['virsubnet_id', (x) => x.virsubnet_id],
+      ['private_ip_address', (x) => x.private_ip_address],
+      ['mac_address', (x) => x.mac_address],
+      ['vpc_id', (x) => x.vpc_id],
+      ['parent_id', (x) => x.parent_id],
+    ];
+    const active = filters
+      .map(([key, get]) => ({ set: new Set(query.all(key)), get }))
+      .filter((f) => f.set.size > 0);
+    const items = project.subNetworkInterfaces.filter((x) =>
+      active.every((f) => f.set.has(f.get(x))),
+    );
+    const { page, page_info } = paginate(items, query);
+    return {
+      status: 200,
+      body: { request_id: requestId, sub_network_interfaces: page, page_info },
+    };
+  },
+};
+
+export const subInterfaceRoutes: Route[] = [listSubNetworkInterfaces];
