@@ -130,8 +130,11 @@ export function parseIpv4Cidr(text: string, what: string): Parsed<string> {
         : `${what} ${show(text)} is not an IPv4 CIDR (a.b.c.d/n)`,
     };
   }
+  if (!/^\d+$/.test(prefixText)) {
+    return { ok: false, problem: `${what} ${show(text)} is not an IPv4 CIDR (a.b.c.d/n)` };
+  }
   const prefix = Number(prefixText);
-  if (!/^\d{1,3}$/.test(prefixText) || String(prefix) !== prefixText || prefix > 32) {
+  if (String(prefix) !== prefixText || prefix > 32) {
     return {
       ok: false,
       problem: `${what} ${show(text)} has an invalid prefix length (0-32 in plain decimal)`,

@@ -1,0 +1,224 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { buildIptablesModel, type IptablesModel } from '../../src/core/iptables.js';
+import { UsageError } from '../../src/core/errors.js';
+import { BLOCK_BEGIN, BLOCK_END, parseBlock } from '../../src/core/post-install.js';
+import {
+  IPTABLES_FORMATS,
+  TEMPLATE_FILES,
+  renderIptables,
+  renderRuleLine,
+  renderTemplate,
+  shellQuote,
+  templatesForFormat,
+  type IptablesFormat,
+} from '../../src/render/iptables.js';
+import { loadTemplate, loadTemplates } from '../../src/cli/templates-dir.js';
+
+let templates: Record<string, string> = {};
+beforeAll(async () => {
+  templates = await loadTemplates(Object.values(TEMPLATE_FILES));
+});
+
+const tunnel = buildIptablesModel({
+  apiServer: { ip: '192.168.0.61', port: 5443 },
+  containerCidrs: ['172.16.0.0/16', '10.0.0.0/16'],
+  network: 'tunnel',
+});
+const vpcPortOnly = buildIptablesModel({
+  apiServer: { ip: '192.168.0.61', port: 5443 },
+  containerCidrs: ['172.16.0.0/16'],
+  network: 'vpc',
+  portOnly: true,
+});
+
+const ruleLines = (text: string) =>
+  text.split('\n').filter((l) => l.startsWith('cce_harden_rule '));
+
+describe('renderTemplate', () => {
+  it('replaces placeholders once, without re-expanding substituted text', () => {
+    expect(renderTemplate('a {{x}} b {{y}}', { x: '{{y}} $& $1', y: '2' })).toBe(
+      'a {{y}} $& $1 b 2',
+    );
+  });
+
+  it('throws on a placeholder without a value', () => {
+    expect(() => renderTemplate('{{missing}}', {})).toThrow('{{missing}}');
+    expect(() => renderTemplate('{{toString}}', {})).toThrow('{{toString}}');
+  });
+});
+
+describe('shellQuote', () => {
+  it.each([
+    ['10.0.0.0/8', '10.0.0.0/8'],
+    ['cce-harden: reject x', "'cce-harden: reject x'"],
+    ["it's", `'it'\\''s'`],
+    ['$(reboot)', "'$(reboot)'"],
+  ])('%j -> %s', (arg, quoted) => {
+    expect(shellQuote(arg)).toBe(quoted);
+  });
+});
+
+describe('renderIptables', () => {
+  it('script: strict POSIX sh, root and iptables checks, -C before -I, one line per CIDR', () => {
+    const text = renderIptables(tunnel, 'script', templates);
+    expect(text.startsWith('#!/bin/sh\n')).toBe(true);
+    expect(text).toContain('\nset -eu\n');
+    expect(text).toContain('"$(id -u)" -ne 0');
+    expect(text).toContain('command -v iptables');
+    expect(text).toMatch(/iptables -w 10 -C "\$@" 2>\/dev\/null \|\| iptables -w 10 -I "\$@"/);
+    expect(ruleLines(text)).toEqual([
+      "cce_harden_rule FORWARD -s 172.16.0.0/16 -d 192.168.0.61 -m comment --comment 'cce-harden: reject 172.16.0.0/16 to 192.168.0.61' -j REJECT",
+      "cce_harden_rule FORWARD -s 10.0.0.0/16 -d 192.168.0.61 -m comment --comment 'cce-harden: reject 10.0.0.0/16 to 192.168.0.61' -j REJECT",
+    ]);
+    expect(text).not.toContain('{{');
+  });
+
+  it('script, VPC port-only: OUTPUT chain, TCP to the API server port', () => {
+    const lines = ruleLines(renderIptables(vpcPortOnly, 'script', templates));
+    expect(lines).toEqual([
+      "cce_harden_rule OUTPUT -s 172.16.0.0/16 -d 192.168.0.61 -p tcp --dport 5443 -m comment --comment 'cce-harden: reject 172.16.0.0/16 to 192.168.0.61:5443/tcp' -j REJECT",
+    ]);
+  });
+
+  it('rc-local: keeps the block between its own markers, enables rc-local.service under systemd', () => {
+    const text = renderIptables(tunnel, 'rc-local', templates);
+    expect(ruleLines(text)).toHaveLength(2);
+    expect(text).toContain('rc_local=${CCE_HARDEN_RC_LOCAL:-/etc/rc.local}');
+    expect(text).toContain('chmod +x "$rc_local"');
+    expect(text).toContain('systemctl enable rc-local.service');
+    expect(text).toContain('[ -d /run/systemd/system ]');
+  });
+
+  it('systemd: installs the script and a oneshot unit that runs it at boot', () => {
+    const text = renderIptables(tunnel, 'systemd', templates);
+    for (const line of [
+      'Type=oneshot',
+      'ExecStart=/bin/sh /usr/local/sbin/cce-harden-iptables.sh',
+      'RemainAfterExit=yes',
+      'After=network-online.target',
+      'Wants=network-online.target',
+      'WantedBy=multi-user.target',
+      'systemctl enable cce-harden-iptables.service',
+      'systemctl restart cce-harden-iptables.service',
+      "cat > /etc/systemd/system/cce-harden-iptables.service <<'CCE_HARDEN_UNIT'",
+    ]) {
+      expect(text.split('\n')).toContain(line);
+    }
+    expect(ruleLines(text)).toHaveLength(2);
+  });
+
+  it('post-install: one marker-delimited block whose rules parse back to the model', () => {
+    const text = renderIptables(tunnel, 'post-install', templates);
+    const lines = text.trimEnd().split('\n');
+    expect(lines[0]).toBe(BLOCK_BEGIN);
+    expect(lines.at(-1)).toBe(BLOCK_END);
+    expect(lines.filter((l) => l === BLOCK_BEGIN || l === BLOCK_END)).toHaveLength(2);
+    expect(parseBlock(text)).toEqual({
+      version: 1,
+      chain: 'FORWARD',
+      apiServerIp: '192.168.0.61',
+      port: null,
+      portOnly: false,
+      cidrs: ['172.16.0.0/16', '10.0.0.0/16'],
+      problems: [],
+    });
+    const vpc = parseBlock(renderIptables(vpcPortOnly, 'post-install', templates));
+    expect([vpc.chain, vpc.portOnly, vpc.port, vpc.problems]).toEqual(['OUTPUT', true, 5443, []]);
+  });
+
+  it.each(IPTABLES_FORMATS.map((f) => [f]))('%s output is valid sh (sh -n)', (format) => {
+    for (const model of [tunnel, vpcPortOnly]) {
+      const text = renderIptables(model, format, templates);
+      expect(text).not.toMatch(/\{\{[A-Za-z]/);
+      expect(() => execFileSync('sh', ['-n'], { input: text })).not.toThrow();
+    }
+  });
+
+  it('renders only what templatesForFormat names', () => {
+    for (const format of IPTABLES_FORMATS) {
+      const only = Object.fromEntries(
+        templatesForFormat(format).map((n) => [n, templates[n] ?? '']),
+      );
+      expect(renderIptables(tunnel, format, only)).toBe(renderIptables(tunnel, format, templates));
+    }
+    expect(() => renderIptables(tunnel, 'script', {})).toThrow('was not loaded');
+  });
+
+  it('re-validates a hand-built model: hostile values never reach the script', () => {
+    const hostile: IptablesModel = {
+      ...tunnel,
+      apiServer: { ip: '1.2.3.4; reboot', port: 5443 },
+      containerCidrs: ['10.0.0.0/8 -j ACCEPT #'],
+      rules: [],
+    };
+    let error: unknown;
+    try {
+      renderIptables(hostile, 'script', templates);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).problems).toHaveLength(2);
+  });
+
+  it('uses the rules derived from the inputs, not a rules array passed alongside', () => {
+    const tampered: IptablesModel = {
+      ...tunnel,
+      rules: [{ ...tunnel.rules[0]!, comment: "x' ; reboot ; '" }],
+    };
+    const text = renderIptables(tampered, 'script', templates);
+    expect(text).not.toContain('reboot');
+    expect(ruleLines(text)).toEqual(tunnel.rules.map(renderRuleLine));
+  });
+});
+
+describe('templates', () => {
+  it('loads from the package templates/ directory and refuses path tricks', async () => {
+    expect(await loadTemplate('iptables-block.sh')).toContain('{{rules}}');
+    await expect(loadTemplate('../package.json')).rejects.toThrow('invalid template name');
+    await expect(loadTemplate('/etc/passwd')).rejects.toThrow('invalid template name');
+  });
+
+  it('the workload isolation example pairs a taint toleration with required node affinity', () => {
+    const yaml = templates[TEMPLATE_FILES.workloadIsolation] ?? '';
+    expect(yaml).toContain('kubectl taint node <node> cce-harden/apiserver=blocked:NoSchedule');
+    expect(yaml).toContain('requiredDuringSchedulingIgnoredDuringExecution');
+    expect(yaml).toContain('automountServiceAccountToken: false');
+    expect(yaml).toMatch(
+      /tolerations:\n\s+- key: cce-harden\/apiserver\n\s+operator: Equal\n\s+value: blocked/,
+    );
+  });
+
+  it.each(Object.values(TEMPLATE_FILES))('%s has only known placeholders', (name) => {
+    const known = new Set([
+      'version',
+      'network',
+      'chain',
+      'apiServerIp',
+      'apiServerPort',
+      'match',
+      'scope',
+      'cidrList',
+      'ruleCount',
+      'rules',
+      'scriptPath',
+      'unitName',
+      'block',
+      'script',
+      'unit',
+      'rcLocalScript',
+    ]);
+    const used = [...(templates[name] ?? '').matchAll(/\{\{([A-Za-z0-9]+)\}\}/g)].map((m) => m[1]);
+    expect(used.filter((u) => !known.has(u ?? ''))).toEqual([]);
+  });
+});
+
+// Formats as a type-level check that the list is complete.
+const _all: Record<IptablesFormat, true> = {
+  script: true,
+  'rc-local': true,
+  systemd: true,
+  'post-install': true,
+};
+void _all;
