@@ -13,6 +13,8 @@ import type {
   RunReport,
   Severity,
 } from '../core/report.js';
+import { readPostInstallScript } from '../core/post-install.js';
+import type { RawNodePool } from '../core/types.js';
 import { noColors, printable, type Colors } from './colors.js';
 
 export interface TextOptions {
@@ -101,9 +103,18 @@ function compactJson(v: unknown): string {
   }
 }
 
-function lines(v: unknown): string[] {
-  return typeof v === 'string' ? v.split('\n') : [];
+/** The script of a change side: a node pool (Base64 in extendParam) or the script text itself. */
+function scriptLines(v: unknown): string[] {
+  if (typeof v === 'string') return v === '' ? [] : v.split('\n');
+  if (typeof v !== 'object' || v === null || typeof (v as { spec?: unknown }).spec !== 'object') {
+    return [];
+  }
+  const read = readPostInstallScript(v as RawNodePool);
+  return read.ok && read.script !== '' ? read.script.split('\n') : [];
 }
+
+/** Longest script diff shown for one node pool, in lines. */
+const MAX_SCRIPT_LINES = 6;
 
 /** A change as diff lines: `+` create, `-` delete, `~` update (then the changed lines). */
 export function formatChange(change: Change, colors: Colors = noColors): string[] {
@@ -131,15 +142,21 @@ export function formatChange(change: Change, colors: Colors = noColors): string[
   // Node-pool post-install script: show the lines that go and the lines that come.
   const verb = { create: 'add', delete: 'remove', update: 'update' }[change.action];
   const head = colors.yellow(`~ ${verb} post-install script (${where})`);
-  const before = lines(change.before);
-  const after = lines(change.after);
-  const gone = before
-    .filter((l) => !after.includes(l))
-    .map((l) => colors.red(`    - ${printable(l)}`));
-  const come = after
-    .filter((l) => !before.includes(l))
-    .map((l) => colors.green(`    + ${printable(l)}`));
-  return [head, ...gone, ...come];
+  const before = scriptLines(change.before);
+  const after = scriptLines(change.after);
+  const changed = [
+    ...before.filter((l) => !after.includes(l)).map((l) => ['-', l] as const),
+    ...after.filter((l) => !before.includes(l)).map((l) => ['+', l] as const),
+  ].filter(([, l]) => l.trim() !== '');
+  // A whole new block is long: show its start, count the rest.
+  const shown =
+    changed.length > MAX_SCRIPT_LINES ? changed.slice(0, MAX_SCRIPT_LINES - 1) : changed;
+  const body = shown.map(([sign, l]) =>
+    (sign === '+' ? colors.green : colors.red)(`    ${sign} ${printable(l)}`),
+  );
+  const rest = changed.length - shown.length;
+  if (rest > 0) body.push(colors.dim(`    ... ${rest} more changed lines`));
+  return [head, ...body];
 }
 
 /** Shell-quotes a word for a command the user may paste (names are normally [a-z0-9-]). */

@@ -2,6 +2,8 @@ import { describe, it, expect } from 'vitest';
 import { makeColors, noColors, printable } from '../../src/render/colors.js';
 import { formatChange, formatRule, renderText, verdictWord } from '../../src/render/text.js';
 import type { Change, ClusterStatus } from '../../src/core/report.js';
+import type { RawNodePool } from '../../src/core/types.js';
+import { withPostInstallScript } from '../../src/core/post-install.js';
 import {
   HOSTILE,
   cluster,
@@ -78,6 +80,14 @@ describe('formatRule', () => {
   });
 });
 
+function pool(script: string): RawNodePool {
+  const base: RawNodePool = {
+    metadata: { name: 'pool-b', uid: 'np-2' },
+    spec: { initialNodeCount: 2, nodeTemplate: { extendParam: {} } },
+  };
+  return script ? withPostInstallScript(base, script) : base;
+}
+
 describe('formatChange', () => {
   const sg = 'demo-turbo-cce-eni-ab12c';
   it.each<[string, Change, string[]]>([
@@ -110,6 +120,44 @@ describe('formatChange', () => {
         '~ update post-install script (node pool pool-a)',
         '    - old line',
         '    + iptables -I OUTPUT -j DROP',
+      ],
+    ],
+    [
+      'node-pool objects: the Base64 post-install scripts are decoded and compared',
+      {
+        action: 'update',
+        kind: 'nodepool-post-install',
+        target: 'pool-b',
+        targetId: 'np-2',
+        before: pool(''),
+        after: pool('#!/bin/sh\niptables -I OUTPUT -d 192.168.0.61 -j REJECT'),
+        applied: false,
+      },
+      [
+        '~ update post-install script (node pool pool-b)',
+        '    + #!/bin/sh',
+        '    + iptables -I OUTPUT -d 192.168.0.61 -j REJECT',
+      ],
+    ],
+    [
+      'a long script diff shows its start and counts the rest; blank lines do not count',
+      {
+        action: 'create',
+        kind: 'nodepool-post-install',
+        target: 'pool-c',
+        targetId: 'np-3',
+        before: '',
+        after: ['l1', '', 'l2', 'l3', 'l4', 'l5', 'l6', 'l7', 'l8'].join('\n'),
+        applied: false,
+      },
+      [
+        '~ add post-install script (node pool pool-c)',
+        '    + l1',
+        '    + l2',
+        '    + l3',
+        '    + l4',
+        '    + l5',
+        '    ... 3 more changed lines',
       ],
     ],
     [
