@@ -51,7 +51,7 @@ export function sortFindings(findings: readonly Finding[]): Finding[] {
   return [...findings].sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
 }
 
-interface RuleLike {
+export interface RuleLike {
   direction: string;
   action: string;
   ethertype?: unknown;
