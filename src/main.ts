@@ -123,6 +123,22 @@ async function dispatch(ctx: CommandContext, inv: Invocation): Promise<number> {
       const { runChange } = await import('./cli/commands/harden.js');
       return runChange(ctx, inv.command, hardenOpts());
     }
+    case 'iptables': {
+      const { runIptables } = await import('./cli/commands/iptables.js');
+      return runIptables(ctx, {
+        cluster: o.cluster as string | undefined,
+        apiServer: o.apiServer as string | undefined,
+        containerCidrs: (o.containerCidr as string[] | undefined) ?? [],
+        network: o.network as string | undefined,
+        format: (o.format as string | undefined) ?? 'script',
+        portOnly: Boolean(o.portOnly),
+        install: Boolean(o.install),
+        nodepools: (o.nodepool as string[] | undefined) ?? [],
+        dryRun: Boolean(o.dryRun),
+        yes: Boolean(o.yes),
+        out: ctx.global.out,
+      });
+    }
     case 'sandbox': {
       const { runSandboxCommand } = await import('./cli/commands/sandbox.js');
       return runSandboxCommand(ctx, {

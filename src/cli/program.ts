@@ -127,6 +127,51 @@ export function buildProgram(version: string, onInvoke: (inv: Invocation) => voi
     .action(invoke('remove'));
 
   program
+    .command('iptables')
+    .description(
+      'CCE standard clusters: render the iptables rules that keep pods from the API server, or install them in node pools',
+    )
+    .option(
+      '--cluster <name|id>',
+      'read the API server, container CIDRs and network mode from the CCE API',
+    )
+    .option(
+      '--api-server <ip[:port]>',
+      'offline: the internal API server address (port defaults to 5443)',
+    )
+    .option('--container-cidr <cidr>', 'offline: a container CIDR (repeatable)', collect, [])
+    .addOption(
+      new Option(
+        '--network <mode>',
+        'offline: vpc (VPC network, OUTPUT chain) or tunnel (container tunnel, FORWARD chain)',
+      ).choices(['vpc', 'tunnel']),
+    )
+    .addOption(
+      new Option('--format <format>', 'what to render')
+        .choices(['script', 'rc-local', 'systemd', 'post-install'])
+        .default('script'),
+    )
+    .option(
+      '--port-only',
+      'block only TCP to the API server port (default: all traffic to the API server IP, as the guide does)',
+    )
+    .option(
+      '--install',
+      "add the block to the node pools' post-installation scripts, so new nodes get the rules",
+    )
+    .option('--nodepool <name>', 'with --install: only this node pool (repeatable)', collect, [])
+    .option('--dry-run', 'with --install: show the plan; no write request at all')
+    .option(
+      '-y, --yes',
+      'with --install: update without asking (required when there is no terminal)',
+    )
+    .addHelpText(
+      'after',
+      `\nFormats:\n  script        POSIX sh, idempotent (iptables -C before -I), run as root on a node\n  rc-local      appends the block to /etc/rc.local once and enables rc-local.service (the guide's persistence)\n  systemd       installs a oneshot unit that applies the rules at boot\n  post-install  the block for a node pool's post-installation script (what --install writes)\n\nExamples:\n  cce-harden iptables --cluster demo-vpc --format script --out harden.sh\n  cce-harden iptables --api-server 192.168.0.10 --container-cidr 10.0.0.0/16 --network vpc\n  cce-harden iptables --cluster demo-vpc --install --dry-run`,
+    )
+    .action(invoke('iptables'));
+
+  program
     .command('sandbox')
     .description(
       'run the built-in CCE + VPC emulator in the foreground and print the variables that point cce-harden (or any SDK program) at it',

@@ -11,6 +11,7 @@ import {
   type RuleEvaluation,
 } from './rule.js';
 import { findEniSecurityGroup } from './security-group.js';
+import { checkStandardCluster, type StandardFacts } from './standard-check.js';
 import type {
   ClusterReader,
   RawAddon,
@@ -38,8 +39,12 @@ export interface ObserveOptions {
   securityGroupId?: string;
   /** Read add-ons for the pre-flight warnings (apply, wizard). */
   withAddons: boolean;
-  /** Read node pools of standard clusters (the iptables check). */
-  withNodePools: boolean;
+  /**
+   * Standard clusters: how to build the desired iptables block for a cluster. When given, their
+   * node pools are read and their post-install scripts checked; without it they are reported as
+   * not applicable to the security-group path.
+   */
+  standardFacts?: (facts: ClusterFacts) => StandardFacts;
 }
 
 /** What was observed about one cluster, plus the plan: everything apply needs. */
@@ -166,13 +171,18 @@ export async function observe(deps: HardenDeps, opts: ObserveOptions): Promise<O
   const turbo = ready.filter((o) => o.facts?.isTurbo);
   const standard = ready.filter((o) => !o.facts?.isTurbo);
 
-  for (const obs of standard) {
-    obs.report.status = 'not-applicable';
-    obs.report.findings.push({
-      code: 'standard-cluster-use-iptables',
-      severity: 'info',
-      message: `${obs.facts?.name} is a CCE standard cluster: it has no ENI security group. Pods are kept from the API server by iptables on each node: run \`cce-harden iptables --cluster ${obs.facts?.name}\`.`,
-    });
+  const standardFacts = opts.standardFacts;
+  if (standardFacts) {
+    await mapLimit(standard, deps.concurrency, (obs) => observeStandard(deps, obs, standardFacts));
+  } else {
+    for (const obs of standard) {
+      obs.report.status = 'not-applicable';
+      obs.report.findings.push({
+        code: 'standard-cluster-use-iptables',
+        severity: 'info',
+        message: `${obs.facts?.name} is a CCE standard cluster: it has no ENI security group. Pods are kept from the API server by iptables on each node: run \`cce-harden iptables --cluster ${obs.facts?.name}\`.`,
+      });
+    }
   }
 
   if (turbo.length > 0) await observeTurbo(deps, turbo, opts);
@@ -192,6 +202,25 @@ export async function observe(deps: HardenDeps, opts: ObserveOptions): Promise<O
     );
   }
   return observations;
+}
+
+/** Standard clusters: the node pools' post-install scripts must carry the current block. */
+async function observeStandard(
+  deps: HardenDeps,
+  obs: Observation,
+  standardFacts: (facts: ClusterFacts) => StandardFacts,
+): Promise<void> {
+  const facts = obs.facts as ClusterFacts;
+  try {
+    const desired = standardFacts(facts);
+    obs.pools = await deps.cce.listNodePools(facts.id);
+    const result = checkStandardCluster(desired, obs.pools);
+    obs.report.status = result.status;
+    obs.report.findings.push(...result.findings);
+    obs.report.changes = result.changes;
+  } catch (err) {
+    fail(obs, err);
+  }
 }
 
 async function observeTurbo(

@@ -16,6 +16,7 @@ import { createRetrier, openCloudSession, type CloudSession } from '../cloud-ses
 import { parseRegions, pick, resolveCloudConfig } from '../config.js';
 import type { CommandContext } from '../context.js';
 import { emitReport } from '../output.js';
+import { standardFactsBuilder } from '../standard-facts.js';
 
 export type HardenCommand = 'check' | 'apply' | 'remove';
 
@@ -63,8 +64,9 @@ function validate(command: HardenCommand, opts: HardenOptions): void {
 export async function observeRegions(
   ctx: CommandContext,
   opts: HardenOptions,
-  withAddons: boolean,
+  observeOpts: { withAddons: boolean; portOnly?: boolean },
 ): Promise<{ results: RegionResult[]; failed: ClusterReport[] }> {
+  const { withAddons, portOnly = false } = observeOpts;
   const regions = selectRegions(ctx, opts);
   // Resolve every region's settings first: a usage problem is reported before any call.
   const configs = regions.map((region) =>
@@ -75,6 +77,7 @@ export async function observeRegions(
     ),
   );
   const retrier = await createRetrier(ctx.ui);
+  const standardFacts = await standardFactsBuilder(portOnly);
   const results: RegionResult[] = [];
   const failed: ClusterReport[] = [];
   await Promise.all(
@@ -89,7 +92,7 @@ export async function observeRegions(
               clusterRefs: opts.all ? [] : opts.clusters,
               ...(ctx.global.securityGroup ? { securityGroupId: ctx.global.securityGroup } : {}),
               withAddons,
-              withNodePools: false,
+              standardFacts,
             }),
         );
         results.push({ session, observations });
@@ -117,7 +120,7 @@ export async function observeRegions(
   return { results, failed };
 }
 
-function buildReport(
+export function buildReport(
   ctx: CommandContext,
   clusters: ClusterReport[],
   extra: Partial<RunReport> = {},
@@ -134,7 +137,7 @@ function buildReport(
 
 export async function runCheck(ctx: CommandContext, opts: HardenOptions): Promise<number> {
   validate('check', opts);
-  const { results, failed } = await observeRegions(ctx, opts, false);
+  const { results, failed } = await observeRegions(ctx, opts, { withAddons: false });
   const clusters = [...results.flatMap((r) => r.observations.map((o) => o.report)), ...failed];
   const report = buildReport(ctx, clusters);
   await emitReport(ctx.io, report, ctx.output);
@@ -155,18 +158,31 @@ export async function runChange(
   opts: HardenOptions,
 ): Promise<number> {
   validate(command, opts);
-  const { results, failed } = await observeRegions(ctx, opts, command === 'apply');
+  const { results, failed } = await observeRegions(ctx, opts, { withAddons: command === 'apply' });
   const all = results.flatMap((r) => r.observations.map((o) => ({ obs: o, session: r.session })));
 
   for (const { obs } of all) {
-    if (obs.report.status === 'not-applicable' && !opts.all) {
-      obs.report.status = 'error';
-      obs.report.error = toReportError(
-        new NotApplicableError(
-          `${obs.report.name} is a CCE standard cluster: it has no ENI security group to ${command === 'apply' ? 'add a rule to' : 'remove a rule from'}.`,
-          `Use the iptables path: cce-harden iptables --cluster ${obs.report.name}${command === 'apply' ? ' --install' : ''}`,
-        ),
-      );
+    if (obs.facts && !obs.facts.isTurbo && !obs.report.error) {
+      // Standard clusters are hardened on the nodes, by `iptables --install`, not here.
+      const hint = `Use the iptables path: cce-harden iptables --cluster ${obs.report.name}${command === 'apply' ? ' --install' : ''}`;
+      obs.report.changes = [];
+      if (opts.all) {
+        obs.report.status = 'not-applicable';
+        obs.report.findings.push({
+          code: 'standard-cluster-use-iptables',
+          severity: 'info',
+          message: `${obs.report.name} is a CCE standard cluster. ${hint}`,
+        });
+      } else {
+        obs.report.status = 'error';
+        obs.report.error = toReportError(
+          new NotApplicableError(
+            `${obs.report.name} is a CCE standard cluster: it has no ENI security group to ${command === 'apply' ? 'add a rule to' : 'remove a rule from'}.`,
+            hint,
+          ),
+        );
+      }
+      continue;
     }
     if (command === 'remove') planRemove(obs);
     else if (obs.report.changes.length > 0) obs.report.findings.push(blastRadiusFinding(obs));
@@ -184,7 +200,7 @@ export async function runChange(
     buildReport(ctx, [...all.map((a) => a.obs.report), ...failed], { dryRun: opts.dryRun });
 
   if (pending.length > 0 && !opts.dryRun) {
-    await confirmPlan(ctx, reportNow(), pending.length, opts);
+    await confirmPlan(ctx, reportNow(), `${pending.length} cluster(s)`, opts.yes);
     for (const { obs, session } of pending) {
       await ctx.ui.step(
         `${command === 'apply' ? 'Adding' : 'Removing'} the rule in ${obs.report.securityGroup?.name}`,
@@ -211,16 +227,16 @@ export async function runChange(
   return ExitCode.ok;
 }
 
-async function confirmPlan(
+export async function confirmPlan(
   ctx: CommandContext,
   plan: RunReport,
-  count: number,
-  opts: HardenOptions,
+  what: string,
+  yes: boolean,
 ): Promise<void> {
-  if (opts.yes) return;
+  if (yes) return;
   if (!ctx.ui.interactive) {
     throw new UsageError(
-      `${count} cluster(s) would change and there is no terminal to confirm on.`,
+      `${what} would change and there is no terminal to confirm on.`,
       'Review the plan with --dry-run, then pass --yes to apply it non-interactively.',
     );
   }
@@ -228,7 +244,7 @@ async function confirmPlan(
   ctx.io.stderr.write(`\nPlan:\n${renderText(plan, { colors: makeColors(ctx.output.color) })}\n`);
   const warnings = plan.clusters.some((c) => c.findings.some((f) => f.severity === 'warning'));
   const ok = await ctx.ui.confirm(
-    `Apply these changes to ${count} cluster(s)?${warnings ? ' (read the warnings above first)' : ''}`,
+    `Apply these changes to ${what}?${warnings ? ' (read the warnings above first)' : ''}`,
     !warnings,
   );
   if (!ok) throw new CancelledError('Not confirmed; nothing was changed.');
