@@ -1,0 +1,266 @@
+import { describe, expect, it } from 'vitest';
+import { buildIptablesModel, type IptablesInput } from '../../src/core/iptables.js';
+import { UnsafeError, UsageError } from '../../src/core/errors.js';
+import {
+  POST_INSTALL_KEY,
+  decodeBase64,
+  encodeBase64,
+  upsertBlock,
+} from '../../src/core/post-install.js';
+import {
+  checkStandardCluster,
+  planNodePoolUpdates,
+  type StandardFacts,
+} from '../../src/core/standard-check.js';
+import type { RawNodePool } from '../../src/core/types.js';
+import { renderIptables, templatesForFormat } from '../../src/render/iptables.js';
+import { loadTemplates } from '../../src/cli/templates-dir.js';
+
+// Loaded at collection time: the tables below render blocks while they are built.
+const templates = await loadTemplates(templatesForFormat('post-install'));
+
+const current: IptablesInput = {
+  apiServer: { ip: '192.168.0.61', port: 5443 },
+  containerCidrs: ['172.16.0.0/16', '172.17.0.0/16'],
+  network: 'tunnel',
+};
+
+function facts(input: Partial<IptablesInput> = {}): StandardFacts {
+  const model = buildIptablesModel({ ...current, ...input });
+  return { model, postInstallBlock: renderIptables(model, 'post-install', templates) };
+}
+
+const USER_SCRIPT = '#!/bin/bash\necho "site setup"\n';
+
+function pool(name: string, script: string | null, extra: Partial<RawNodePool['spec']> = {}) {
+  const p: RawNodePool = {
+    kind: 'NodePool',
+    apiVersion: 'v3',
+    metadata: { name, uid: `uid-${name}`, creationTimestamp: '2024-01-01T00:00:00Z' },
+    spec: {
+      type: 'vm',
+      initialNodeCount: 4,
+      autoscaling: { enable: true, minNodeCount: 2, maxNodeCount: 9, scaleDownCooldownTime: 10 },
+      nodeManagement: { serverGroupReference: 'sg-1' },
+      customSecurityGroups: ['sg-a'],
+      nodeTemplate: {
+        flavor: 'c7.large.2',
+        k8sTags: { role: 'edge' },
+        taints: [{ key: 'cce-harden/apiserver', value: 'blocked', effect: 'NoSchedule' }],
+        extendParam: {
+          maxPods: 64,
+          ...(script === null ? {} : { [POST_INSTALL_KEY]: encodeBase64(script) }),
+        },
+      },
+      ...extra,
+    },
+    status: { currentNode: 4, phase: '' },
+  };
+  return p;
+}
+
+/** A pool whose script carries the block for these (possibly outdated) inputs. */
+const hardened = (name: string, input: Partial<IptablesInput> = {}) =>
+  pool(name, upsertBlock(USER_SCRIPT, facts(input).postInstallBlock));
+
+const codes = (r: { findings: { code: string }[] }) => r.findings.map((f) => f.code);
+
+describe('checkStandardCluster', () => {
+  it('compliant when every pool carries the current block; notes that nodes are not visible', () => {
+    const r = checkStandardCluster(facts(), [hardened('a'), hardened('b')]);
+    expect(r.status).toBe('compliant');
+    expect(r.changes).toEqual([]);
+    expect(r.findings).toEqual([
+      expect.objectContaining({ code: 'existing-nodes-not-visible', severity: 'info' }),
+    ]);
+    expect(r.findings[0]?.message).toContain('cannot be seen from the cloud side');
+  });
+
+  it('compares CIDRs as a set: order does not matter', () => {
+    const r = checkStandardCluster(facts(), [
+      hardened('a', { containerCidrs: ['172.17.0.0/16', '172.16.0.0/16'] }),
+    ]);
+    expect(r.status).toBe('compliant');
+  });
+
+  it.each([
+    [
+      'block missing',
+      pool('a', USER_SCRIPT),
+      ['post-install-block-missing'],
+      'no cce-harden block',
+    ],
+    ['no script at all', pool('a', null), ['post-install-block-missing'], 'no cce-harden block'],
+    [
+      'API server IP changed',
+      hardened('a', { apiServer: { ip: '192.168.0.9', port: 5443 } }),
+      ['post-install-apiserver-changed'],
+      "192.168.0.9; the cluster's API server is now 192.168.0.61",
+    ],
+    [
+      'CIDR added to the cluster',
+      hardened('a', { containerCidrs: ['172.16.0.0/16'] }),
+      ['post-install-cidr-missing'],
+      'no rule for container CIDR 172.17.0.0/16',
+    ],
+    [
+      'CIDR removed from the cluster',
+      hardened('a', { containerCidrs: ['172.16.0.0/16', '172.17.0.0/16', '10.9.0.0/16'] }),
+      ['post-install-cidr-extra'],
+      'rules for 10.9.0.0/16',
+    ],
+    [
+      'wrong chain',
+      hardened('a', { network: 'vpc' }),
+      ['post-install-chain-wrong'],
+      'the rules use the OUTPUT chain; the tunnel network mode needs FORWARD',
+    ],
+    [
+      'port-only where all traffic is wanted',
+      hardened('a', { portOnly: true }),
+      ['post-install-match-differs'],
+      'match TCP port 5443 only; wanted all traffic',
+    ],
+  ])('drift: %s', (_name, p, expectedCodes, text) => {
+    const r = checkStandardCluster(facts(), [hardened('ok'), p]);
+    expect(r.status).toBe('drift');
+    const drift = r.findings.filter((f) => f.code !== 'existing-nodes-not-visible');
+    expect(drift.map((f) => f.code)).toEqual(expectedCodes);
+    expect(drift[0]?.message).toContain('node pool "a"');
+    expect(drift[0]?.message).toContain(text);
+    expect(r.changes.map((c) => c.target)).toEqual(['a']);
+    expect(codes(r)).toContain('existing-nodes-not-visible');
+  });
+
+  it('names every difference of a pool at once', () => {
+    const r = checkStandardCluster(facts(), [
+      hardened('a', {
+        apiServer: { ip: '192.168.0.9', port: 5443 },
+        containerCidrs: ['10.9.0.0/16'],
+        network: 'vpc',
+      }),
+    ]);
+    expect(codes(r)).toEqual([
+      'post-install-chain-wrong',
+      'post-install-apiserver-changed',
+      'post-install-cidr-missing',
+      'post-install-cidr-extra',
+      'existing-nodes-not-visible',
+    ]);
+  });
+
+  it('drift: an older block version', () => {
+    const script = upsertBlock(
+      USER_SCRIPT,
+      facts().postInstallBlock.replace(
+        'cce-harden iptables rules v1 ',
+        'cce-harden iptables rules v0 ',
+      ),
+    );
+    const r = checkStandardCluster(facts(), [pool('a', script)]);
+    expect(codes(r)).toEqual(['post-install-block-outdated', 'existing-nodes-not-visible']);
+    expect(r.changes).toHaveLength(1);
+  });
+
+  it('a pool that cannot be rewritten safely is an error finding without a change', () => {
+    const broken = pool('a', null);
+    broken.spec.nodeTemplate!.extendParam![POST_INSTALL_KEY] = '!!!';
+    const markers = pool('b', `echo\n${facts().postInstallBlock.split('\n')[0]}\necho\n`);
+    const r = checkStandardCluster(facts(), [broken, markers]);
+    expect(r.status).toBe('drift');
+    expect(r.changes).toEqual([]);
+    expect(r.findings.slice(0, 2)).toEqual([
+      expect.objectContaining({ code: 'post-install-unreadable', severity: 'error' }),
+      expect.objectContaining({ code: 'post-install-markers-broken', severity: 'error' }),
+    ]);
+  });
+
+  it('a cluster without node pools is compliant with a warning', () => {
+    const r = checkStandardCluster(facts(), []);
+    expect(r.status).toBe('compliant');
+    expect(codes(r)).toEqual(['no-node-pools', 'existing-nodes-not-visible']);
+  });
+});
+
+describe('planNodePoolUpdates', () => {
+  it('keeps every field of the pool and changes only the post-install script', () => {
+    const before = pool('a', USER_SCRIPT);
+    const snapshot = structuredClone(before);
+    const [change, ...rest] = planNodePoolUpdates(facts(), [before]);
+    expect(rest).toEqual([]);
+    expect(change).toMatchObject({
+      action: 'update',
+      kind: 'nodepool-post-install',
+      target: 'a',
+      targetId: 'uid-a',
+      applied: false,
+    });
+    expect(before).toEqual(snapshot); // input not mutated
+    expect(change?.before).toEqual(snapshot);
+
+    const after = change?.after as RawNodePool;
+    expect(after.spec.initialNodeCount).toBe(4);
+    expect(after.spec.autoscaling).toEqual(snapshot.spec.autoscaling);
+    const script = decodeBase64(String(after.spec.nodeTemplate?.extendParam?.[POST_INSTALL_KEY]));
+    expect(script).toBe(USER_SCRIPT + facts().postInstallBlock);
+    // Everything but that one key is identical.
+    const expected = structuredClone(snapshot);
+    expected.spec.nodeTemplate!.extendParam![POST_INSTALL_KEY] = encodeBase64(script);
+    expect(after).toEqual(expected);
+  });
+
+  it('replaces an outdated block in place and is idempotent once applied', () => {
+    const old = upsertBlock(
+      `${USER_SCRIPT}exit 0\n`,
+      facts({ apiServer: { ip: '192.168.0.9', port: 5443 } }).postInstallBlock,
+    );
+    const pools = [pool('a', old), hardened('b'), pool('c', null)];
+    const changes = planNodePoolUpdates(facts(), pools);
+    expect(changes.map((c) => c.target)).toEqual(['a', 'c']);
+    const applied = pools.map(
+      (p) => (changes.find((c) => c.targetId === p.metadata.uid)?.after as RawNodePool) ?? p,
+    );
+    const a = decodeBase64(String(applied[0]?.spec.nodeTemplate?.extendParam?.[POST_INSTALL_KEY]));
+    expect(a).toBe(`${USER_SCRIPT}${facts().postInstallBlock}exit 0\n`);
+    expect(planNodePoolUpdates(facts(), applied)).toEqual([]);
+    expect(checkStandardCluster(facts(), applied).status).toBe('compliant');
+  });
+
+  it('limits the plan to the selected pools and rejects unknown names, listing them all', () => {
+    const pools = [pool('a', null), pool('b', null), pool('c', null)];
+    expect(planNodePoolUpdates(facts(), pools, ['c', 'a']).map((c) => c.target)).toEqual([
+      'a',
+      'c',
+    ]);
+    let error: unknown;
+    try {
+      planNodePoolUpdates(facts(), pools, ['a', 'x', 'y']);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).problems).toEqual([
+      'no node pool named "x" in this cluster (--nodepool)',
+      'no node pool named "y" in this cluster (--nodepool)',
+    ]);
+    expect((error as UsageError).hint).toBe('Node pools: a, b, c');
+  });
+
+  it('refuses a pool without initialNodeCount (the update would scale it to 0)', () => {
+    const p = pool('a', null);
+    delete p.spec.initialNodeCount;
+    expect(() => planNodePoolUpdates(facts(), [p])).toThrow(UnsafeError);
+    expect(() => planNodePoolUpdates(facts(), [p])).toThrow('could scale it to 0');
+    const r = checkStandardCluster(facts(), [p]);
+    expect(r.changes).toEqual([]);
+    expect(codes(r)).toContain('nodepool-not-updatable');
+  });
+
+  it('refuses pools whose script cannot be rewritten byte for byte', () => {
+    const p = pool('a', null);
+    p.spec.nodeTemplate!.extendParam![POST_INSTALL_KEY] = '/w=='; // not UTF-8
+    expect(() => planNodePoolUpdates(facts(), [p])).toThrow('not UTF-8');
+    // ...unless it is left out.
+    expect(planNodePoolUpdates(facts(), [p, pool('b', null)], ['b'])).toHaveLength(1);
+  });
+});
