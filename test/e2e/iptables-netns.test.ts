@@ -35,7 +35,9 @@ const OTHER_IP = '10.251.0.2';
 const API_PORT = 5443;
 const OTHER_API_PORT = 8443;
 const CONTAINER_CIDRS = ['10.240.0.0/16', '10.241.0.0/16'];
-const REFUSED = ['ECONNREFUSED', 'EHOSTUNREACH'];
+// REJECT's default answer is ICMP port-unreachable, which Linux reports as ECONNREFUSED at once
+// (forwarded or local): a timeout or any other error would mean the rule did not do its job.
+const REFUSED = ['ECONNREFUSED'];
 
 function missingPrerequisites(): string[] {
   const missing: string[] = [];
