@@ -27,7 +27,7 @@ export {
   type WireSecurityGroupRule,
   type WireSubNetworkInterface,
 } from './world.js';
-export { HARDENING_DESCRIPTION } from './fixtures/security-groups.js';
+export { HARDENING_DESCRIPTION_PREFIX, hardeningDescription } from './fixtures/security-groups.js';
 export { FaultInjector, type FaultHandle, type FaultSpec } from './faults.js';
 export type { RequestLogEntry } from './request-log.js';
 export {
