@@ -17,7 +17,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildIptablesModel, type IptablesNetwork } from '../../src/core/iptables.js';
@@ -74,6 +74,40 @@ if (skip) {
   console.warn(`skipping the iptables network-namespace test; missing: ${missing.join(', ')}`);
 }
 
+/**
+ * The other iptables backend than the default `iptables` (legacy when that is nf_tables, and
+ * the reverse), when installed and usable in a namespace: the script must work with whichever
+ * `iptables` comes first on PATH.
+ */
+function otherBackend(): { label: string; bin: string } | null {
+  if (missing.length > 0) return null;
+  const probe = `chb-${randomBytes(4).toString('hex')}`;
+  try {
+    const version = execFileSync('iptables', ['--version'], { encoding: 'utf8' });
+    const label = version.includes('nf_tables') ? 'iptables-legacy' : 'iptables-nft';
+    const bin = execFileSync('sh', ['-c', `command -v ${label}`], { encoding: 'utf8' }).trim();
+    execFileSync('ip', ['netns', 'add', probe], { stdio: 'ignore' });
+    execFileSync('ip', ['netns', 'exec', probe, bin, '-S'], { stdio: 'ignore' });
+    return { label, bin };
+  } catch {
+    return null;
+  } finally {
+    try {
+      execFileSync('ip', ['netns', 'del', probe], { stdio: 'ignore' });
+    } catch {
+      // was never created
+    }
+  }
+}
+const other = otherBackend();
+const defaultBackend = (() => {
+  try {
+    return execFileSync('iptables', ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'iptables not found';
+  }
+})();
+
 interface RunResult {
   code: number;
   stdout: string;
@@ -125,6 +159,9 @@ interface Topology {
   names: { pod: string | null; node: string; api: string; other: string };
   dir: string;
   servers: ChildProcess[];
+  /** The iptables the script finds first on PATH (and the test reads the rules with). */
+  iptables: string;
+  env: NodeJS.ProcessEnv;
 }
 
 /** Connects from a namespace; returns 'CONNECTED hello <port>', an errno code or 'TIMEOUT'. */
@@ -246,6 +283,8 @@ function newTopology(mode: IptablesNetwork, tag: string): Topology {
     },
     dir: '',
     servers: [],
+    iptables: 'iptables',
+    env: process.env,
   };
 }
 
@@ -263,7 +302,7 @@ async function renderFor(mode: IptablesNetwork, format: IptablesFormat, portOnly
 }
 
 async function cceHardenRules(topo: Topology, chain: string): Promise<string[]> {
-  const out = await must('ip', ['netns', 'exec', topo.names.node, 'iptables', '-S', chain]);
+  const out = await must('ip', ['netns', 'exec', topo.names.node, topo.iptables, '-S', chain]);
   return out.split('\n').filter((l) => l.includes('cce-harden:'));
 }
 
@@ -277,6 +316,8 @@ const scenarios: {
   chain: string;
   otherChain: string;
   portOnly: boolean;
+  /** Put this binary first on PATH as `iptables` (the other backend). */
+  iptables?: string;
 }[] = [
   {
     name: 'tunnel network: FORWARD chain',
@@ -299,16 +340,36 @@ const scenarios: {
     otherChain: 'FORWARD',
     portOnly: true,
   },
+  // Not a prerequisite: only where the other backend is installed and works in a namespace.
+  ...(other
+    ? [
+        {
+          name: `tunnel network: FORWARD chain, with ${other.label} as iptables`,
+          mode: 'tunnel' as const,
+          chain: 'FORWARD',
+          otherChain: 'OUTPUT',
+          portOnly: false,
+          iptables: other.bin,
+        },
+      ]
+    : []),
 ];
 
-describe.skipIf(skip)('generated iptables script in network namespaces', () => {
+describe.skipIf(skip)(`generated iptables script in network namespaces (${defaultBackend})`, () => {
   describe.each(scenarios)('$name', (sc) => {
-    const topo = newTopology(sc.mode, sc.portOnly ? 'p' : (sc.mode[0] ?? 'x'));
+    const topo = newTopology(sc.mode, sc.iptables ? 'b' : sc.portOnly ? 'p' : (sc.mode[0] ?? 'x'));
     let scriptPath = '';
 
     beforeAll(async () => {
       if (missing.length > 0) throw new Error(`CI=true but missing: ${missing.join(', ')}`);
       topo.dir = await mkdtemp(join(tmpdir(), 'cce-harden-netns-'));
+      if (sc.iptables) {
+        // xtables multi-binaries act on the name they are called by: a link named iptables.
+        await must('mkdir', [join(topo.dir, 'bin')]);
+        await symlink(sc.iptables, join(topo.dir, 'bin', 'iptables'));
+        topo.iptables = join(topo.dir, 'bin', 'iptables');
+        topo.env = { ...process.env, PATH: `${join(topo.dir, 'bin')}:${process.env.PATH ?? ''}` };
+      }
       await buildTopology(sc.mode, topo);
       scriptPath = join(topo.dir, 'harden.sh');
       await writeFile(scriptPath, (await renderFor(sc.mode, 'script', sc.portOnly)).text);
@@ -322,7 +383,7 @@ describe.skipIf(skip)('generated iptables script in network namespaces', () => {
     });
 
     it('the script runs and inserts one tagged rule per container CIDR on the right chain', async () => {
-      const r = await run('ip', ['netns', 'exec', topo.names.node, 'sh', scriptPath]);
+      const r = await run('ip', ['netns', 'exec', topo.names.node, 'sh', scriptPath], topo.env);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(`2 rule(s) on ${sc.chain}`);
@@ -363,11 +424,12 @@ describe.skipIf(skip)('generated iptables script in network namespaces', () => {
     });
 
     it('a second run adds no duplicate rule', async () => {
-      const before = await must('ip', ['netns', 'exec', topo.names.node, 'iptables', '-S']);
-      const r = await run('ip', ['netns', 'exec', topo.names.node, 'sh', scriptPath]);
+      const all = () => must('ip', ['netns', 'exec', topo.names.node, topo.iptables, '-S']);
+      const before = await all();
+      const r = await run('ip', ['netns', 'exec', topo.names.node, 'sh', scriptPath], topo.env);
       expect(r.code).toBe(0);
       expect(await cceHardenRules(topo, sc.chain)).toHaveLength(2);
-      expect(await must('ip', ['netns', 'exec', topo.names.node, 'iptables', '-S'])).toBe(before);
+      expect(await all()).toBe(before);
       expect(REFUSED).toContain((await fromPod(topo, API_IP, API_PORT)).result);
     });
   });
