@@ -21,11 +21,14 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
   const program = buildProgram(VERSION, (inv) => {
     invocation = inv;
   });
-  program.exitOverride();
-  program.configureOutput({
-    writeOut: (s) => io.stdout.write(s),
-    writeErr: (s) => io.stderr.write(s),
-  });
+  // Subcommands do not inherit these settings from the program once added: set them on each.
+  for (const cmd of [program, ...program.commands]) {
+    cmd.exitOverride();
+    cmd.configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+  }
   const wantsJson =
     argv.includes('--json') || /(^|\s)--output(=|\s)json(\s|$)/.test(argv.join(' '));
 

@@ -2,6 +2,7 @@ import type { CloudConfig } from '../cloud/clients.js';
 import type { Retrier } from '../cloud/retry.js';
 import type { HardenDeps } from '../core/harden.js';
 import type { NodePoolWriter } from '../core/types.js';
+import { pick } from './config.js';
 import type { Ui } from './ui.js';
 
 /** The cloud side of one region: adapters over the SDK clients, sharing one Retrier per run. */
@@ -33,9 +34,16 @@ export async function openCloudSession(
   };
 }
 
-export async function createRetrier(ui: Ui): Promise<Retrier> {
+export async function createRetrier(
+  ui: Ui,
+  env: Record<string, string | undefined>,
+): Promise<Retrier> {
   const { Retrier } = await import('../cloud/retry.js');
+  const base = Number(pick(env, 'retryBase'));
   return new Retrier({
+    ...(Number.isFinite(base) && base > 0
+      ? { baseDelayMs: base, maxDelayMs: Math.max(base * 16, 100) }
+      : {}),
     onRetry: ({ operation, attempt, delayMs, error }) =>
       ui.debug(
         `${operation}: attempt ${attempt} failed (${error.httpStatus ?? 'no answer'} ${error.errorCode ?? ''}); retrying in ${delayMs} ms`,

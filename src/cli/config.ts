@@ -20,8 +20,10 @@ export const ENV_VARS = {
   cceEndpoint: ['CCE_HARDEN_CCE_ENDPOINT'], // CCE API base URL
   vpcEndpoint: ['CCE_HARDEN_VPC_ENDPOINT'], // VPC API base URL
   iamEndpoint: ['CCE_HARDEN_IAM_ENDPOINT'], // IAM API base URL (project id look-up only)
+  projectLookup: ['CCE_HARDEN_PROJECT_LOOKUP'], // "iam": look up missing project ids read-only in IAM
   // Behaviour.
   timeout: ['CCE_HARDEN_TIMEOUT_MS'], // per-request timeout in ms (default 15000)
+  retryBase: ['CCE_HARDEN_RETRY_BASE_MS'], // first retry delay in ms, doubled each time (default 300)
   sandboxState: ['CCE_HARDEN_SANDBOX_STATE'], // file that keeps the --sandbox world
 } as const;
 
@@ -80,12 +82,25 @@ export function parseRegions(value: string | undefined): string[] {
 
 const REGION_ID = /^[a-z]{2,}(-[a-z0-9]+)+$/;
 
-/** Cloud settings for one region. Reports every missing piece at once, with what to set. */
+/** Whether a region without a project id is looked up (read-only) in IAM: CCE_HARDEN_PROJECT_LOOKUP=iam. */
+export function projectLookupEnabled(env: Record<string, string | undefined>): boolean {
+  const v = pick(env, 'projectLookup');
+  if (v === undefined || v === 'off') return false;
+  if (v === 'iam') return true;
+  throw new UsageError(`CCE_HARDEN_PROJECT_LOOKUP is "${v}": expected iam or off.`);
+}
+
+/**
+ * Cloud settings for one region. Reports every missing piece at once, with what to set.
+ * With `projectIdLookup`, a missing project id is not a problem: `projectId` is then empty and
+ * the caller fills it in from IAM (cli/projects.ts).
+ */
 export function resolveCloudConfig(
   env: Record<string, string | undefined>,
   flags: ScopeFlags,
   region: string | undefined,
   resolvedProjectId?: string,
+  opts: { projectIdLookup?: boolean } = {},
 ): CloudConfig {
   const problems: string[] = [];
   const ak = pick(env, 'ak');
@@ -108,11 +123,11 @@ export function resolveCloudConfig(
   const ids = parseProjectIds(flags.projectId ?? pick(env, 'projectId'));
   const projectId =
     resolvedProjectId ?? (region ? ids.byRegion.get(region) : undefined) ?? ids.single;
-  if (!projectId) {
+  if (!projectId && !opts.projectIdLookup) {
     problems.push(
       region && ids.byRegion.size > 0
-        ? `No project id for region ${region}: add ${region}=<id> to HUAWEICLOUD_SDK_PROJECT_ID or --project-id.`
-        : 'No project id: pass --project-id or set HUAWEICLOUD_SDK_PROJECT_ID (project ids are per region; see "My Credentials" in the console).',
+        ? `No project id for region ${region}: add ${region}=<id> to HUAWEICLOUD_SDK_PROJECT_ID or --project-id, or set CCE_HARDEN_PROJECT_LOOKUP=iam to look it up read-only in IAM.`
+        : 'No project id: pass --project-id or set HUAWEICLOUD_SDK_PROJECT_ID (project ids are per region; see "My Credentials" in the console), or set CCE_HARDEN_PROJECT_LOOKUP=iam to look it up read-only in IAM.',
     );
   }
   if (problems.length > 0) {
@@ -124,7 +139,7 @@ export function resolveCloudConfig(
     ak: ak as string,
     sk: sk as string,
     securityToken: pick(env, 'securityToken'),
-    projectId: projectId as string,
+    projectId: projectId ?? '',
     region: region as string,
     cceEndpoint: pick(env, 'cceEndpoint') ?? defaults.cce,
     vpcEndpoint: pick(env, 'vpcEndpoint') ?? defaults.vpc,

@@ -20,7 +20,8 @@ export function desiredRule(securityGroupId: string, apiServer: ApiServerAddress
     remoteIpPrefix: `${apiServer.ip}/32`,
     action: 'deny',
     priority: 1,
-    description: `${MANAGED_MARKER} deny pods -> kube-apiserver ${apiServer.ip}:${apiServer.port}`,
+    // The API refuses "<" and ">" in descriptions (at most 255 characters).
+    description: `${MANAGED_MARKER} deny pods to kube-apiserver ${apiServer.ip}:${apiServer.port}`,
   };
 }
 

@@ -1,4 +1,4 @@
-import { CancelledError, NotApplicableError, UsageError } from '../../core/errors.js';
+import { CancelledError, CloudError, NotApplicableError, UsageError } from '../../core/errors.js';
 import { ExitCode } from '../../core/exit-codes.js';
 import {
   applyObservation,
@@ -13,9 +13,10 @@ import { summarizeStatus, type ClusterReport, type RunReport } from '../../core/
 import { makeColors } from '../../render/colors.js';
 import { renderText } from '../../render/text.js';
 import { createRetrier, openCloudSession, type CloudSession } from '../cloud-session.js';
-import { parseRegions, pick, resolveCloudConfig } from '../config.js';
+import { parseRegions, pick, projectLookupEnabled, resolveCloudConfig } from '../config.js';
 import type { CommandContext } from '../context.js';
 import { emitReport } from '../output.js';
+import { RunProjects } from '../projects.js';
 import { standardFactsBuilder } from '../standard-facts.js';
 
 export type HardenCommand = 'check' | 'apply' | 'remove';
@@ -69,21 +70,30 @@ export async function observeRegions(
   const { withAddons, portOnly = false } = observeOpts;
   const regions = selectRegions(ctx, opts);
   // Resolve every region's settings first: a usage problem is reported before any call.
+  const projectIdLookup = projectLookupEnabled(ctx.env);
   const configs = regions.map((region) =>
     resolveCloudConfig(
       ctx.env,
       { region: ctx.global.region ? region : undefined, projectId: ctx.global.projectId },
       region || undefined,
+      undefined,
+      { projectIdLookup },
     ),
   );
-  const retrier = await createRetrier(ctx.ui);
+  const retrier = await createRetrier(ctx.ui, ctx.env);
+  // Regions without a configured project id get it from IAM, read-only, once per run.
+  const projects = new RunProjects(ctx.env, retrier);
   const standardFacts = await standardFactsBuilder(portOnly);
   const results: RegionResult[] = [];
   const failed: ClusterReport[] = [];
   await Promise.all(
     configs.map(async (config) => {
-      const session = await openCloudSession(config, retrier, ctx.global.concurrency ?? 8);
       try {
+        const session = await openCloudSession(
+          await projects.complete(config),
+          retrier,
+          ctx.global.concurrency ?? 8,
+        );
         const observations = await ctx.ui.step(
           `Reading clusters and security groups in ${config.region}`,
           () =>
@@ -117,6 +127,7 @@ export async function observeRegions(
     }),
   );
   results.sort((a, b) => regions.indexOf(a.session.region) - regions.indexOf(b.session.region));
+  failed.sort((a, b) => regions.indexOf(a.region ?? '') - regions.indexOf(b.region ?? ''));
   return { results, failed };
 }
 
@@ -186,12 +197,10 @@ export async function runChange(
     }
     if (command === 'remove') planRemove(obs);
     else if (obs.report.changes.length > 0) obs.report.findings.push(blastRadiusFinding(obs));
-    if (obs.evaluation?.blocker && command === 'apply') {
-      obs.report.findings.push({
-        code: 'apply-blocked',
-        severity: 'error',
-        message: obs.evaluation.blocker,
-      });
+    if (obs.evaluation?.blocker && command === 'apply' && !obs.report.error) {
+      // Apply cannot reach compliance without touching a rule it does not own: an error.
+      obs.report.status = 'error';
+      obs.report.error = toReportError(new CloudError(obs.evaluation.blocker));
     }
   }
 

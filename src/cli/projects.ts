@@ -1,0 +1,44 @@
+import type { CloudConfig } from '../cloud/clients.js';
+import type { IamProjectResolver } from '../cloud/iam.js';
+import type { Retrier } from '../cloud/retry.js';
+import { pick } from './config.js';
+
+/**
+ * Project ids per region for a run: the configured mapping first; a region left without one (only
+ * possible with CCE_HARDEN_PROJECT_LOOKUP=iam) is looked up read-only in IAM, once per region and
+ * run, through the run's Retrier so the look-up shares its backoff.
+ */
+export class RunProjects {
+  private resolver: Promise<IamProjectResolver> | undefined;
+
+  constructor(
+    private readonly env: Record<string, string | undefined>,
+    private readonly retrier: Retrier,
+  ) {}
+
+  /** The config with its project id filled in; unchanged when it already has one. */
+  async complete(config: CloudConfig): Promise<CloudConfig> {
+    if (config.projectId) return config;
+    const resolver = await this.iam(config);
+    return { ...config, projectId: await resolver.projectIdOf(config.region) };
+  }
+
+  private iam(config: CloudConfig): Promise<IamProjectResolver> {
+    // Loaded on first use: runs with every project id configured never load the IAM client.
+    this.resolver ??= import('../cloud/iam.js').then(
+      ({ IamProjectResolver }) =>
+        new IamProjectResolver(
+          {
+            ak: config.ak,
+            sk: config.sk,
+            securityToken: config.securityToken,
+            endpoint: pick(this.env, 'iamEndpoint'),
+            timeoutMs: config.timeoutMs,
+            userAgent: config.userAgent,
+          },
+          this.retrier,
+        ),
+    );
+    return this.resolver;
+  }
+}
