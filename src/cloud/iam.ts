@@ -1,0 +1,209 @@
+import http from 'node:http';
+import https from 'node:https';
+import { AuthError, CloudError, NotFoundError } from '../core/errors.js';
+import type { Retrier } from './retry.js';
+import { signRequest } from './signer.js';
+
+/**
+ * Read-only project id look-up: IAM KeystoneListProjects, `GET /v3/projects?name=<region>`.
+ *
+ * The SDK can do this itself when a client is built with `withRegion()` and no project id, but
+ * when IAM does not answer with exactly one project it goes on to *create* one (`POST
+ * /v3/projects`, reference §7). A hardening tool must never create anything in IAM, so the look-up
+ * is done here with a single signed GET and its answer is checked: exactly one project, or a clear
+ * error for that region.
+ */
+
+/** The global IAM endpoint the SDK uses by default (reference §7). */
+export const DEFAULT_IAM_ENDPOINT = 'https://iam.myhuaweicloud.com';
+
+export interface IamSettings {
+  ak: string;
+  sk: string;
+  securityToken?: string | undefined;
+  /** Base URL; default DEFAULT_IAM_ENDPOINT. */
+  endpoint?: string | undefined;
+  timeoutMs: number;
+  userAgent: string;
+}
+
+interface WireProject {
+  id?: string;
+  name?: string;
+  enabled?: boolean;
+}
+
+/** What a failed HTTP answer looks like to translateSdkError (the SDK exception's fields). */
+class IamHttpError extends Error {
+  constructor(
+    message: string,
+    readonly httpStatusCode: number | undefined,
+    readonly errorCode: string | undefined,
+    readonly errorMsg: string,
+    readonly requestId: string | undefined,
+  ) {
+    super(message);
+    this.name = 'IamHttpError';
+  }
+}
+
+interface JsonAnswer {
+  status: number;
+  body: unknown;
+  requestId: string | undefined;
+}
+
+function getJson(
+  url: URL,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<JsonAnswer> {
+  const lib = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = lib.request(url, { method: 'GET', headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: unknown = text;
+        try {
+          body = text === '' ? null : (JSON.parse(text) as unknown);
+        } catch {
+          // Kept as text: the caller reports an answer that is not JSON.
+        }
+        const rid = res.headers['x-request-id'];
+        resolve({
+          status: res.statusCode ?? 0,
+          body,
+          requestId: Array.isArray(rid) ? rid[0] : rid,
+        });
+      });
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`timeout of ${timeoutMs} ms exceeded`)));
+    req.on('error', (err) =>
+      reject(new IamHttpError(err.message, undefined, undefined, err.message, undefined)),
+    );
+    req.end();
+  });
+}
+
+/** Error code and message from either the gateway's or Keystone's error body. */
+function errorOf(body: unknown): { code?: string; message?: string } {
+  if (typeof body !== 'object' || body === null) return {};
+  const b = body as {
+    error_code?: unknown;
+    error_msg?: unknown;
+    error?: { code?: unknown; message?: unknown };
+  };
+  const code = b.error_code ?? b.error?.code;
+  const message = b.error_msg ?? b.error?.message;
+  return {
+    ...(code === undefined ? {} : { code: String(code) }),
+    ...(message === undefined ? {} : { message: String(message) }),
+  };
+}
+
+const MAPPING_HINT = (region: string) =>
+  `Set the project id yourself: HUAWEICLOUD_SDK_PROJECT_ID=${region}=<project id> (see "My Credentials" in the console).`;
+
+/** Resolves and caches one project id per region for the whole run. */
+export class IamProjectResolver {
+  private readonly cache = new Map<string, Promise<string>>();
+  private readonly endpoint: string;
+
+  constructor(
+    private readonly settings: IamSettings,
+    private readonly retrier: Retrier,
+  ) {
+    this.endpoint = (settings.endpoint ?? DEFAULT_IAM_ENDPOINT).replace(/\/+$/, '');
+  }
+
+  /** The one project named after the region; regions asked for twice cost one request. */
+  projectIdOf(region: string): Promise<string> {
+    let pending = this.cache.get(region);
+    if (!pending) {
+      pending = this.lookUp(region);
+      this.cache.set(region, pending);
+    }
+    return pending;
+  }
+
+  private async lookUp(region: string): Promise<string> {
+    const operation = 'KeystoneListProjects';
+    let answer: JsonAnswer;
+    try {
+      answer = await this.retrier.run(operation, () => this.request(region));
+    } catch (err) {
+      throw withIamHint(err, region);
+    }
+    const projects = (answer.body as { projects?: unknown } | null)?.projects;
+    if (!Array.isArray(projects)) {
+      throw new CloudError(
+        `${operation} for ${region}: the answer has no "projects" list; is ${this.endpoint} an IAM endpoint?`,
+        { operation, requestId: answer.requestId },
+        `Check CCE_HARDEN_IAM_ENDPOINT. ${MAPPING_HINT(region)}`,
+      );
+    }
+    // The API filters by name; filter again so a lenient endpoint cannot hand over another region.
+    const named = (projects as WireProject[]).filter(
+      (p) => p.name === region && typeof p.id === 'string',
+    );
+    if (named.length === 1) return (named[0] as { id: string }).id;
+    if (named.length === 0) {
+      throw new NotFoundError(
+        `IAM has no project named ${region} that these credentials can see; cce-harden never creates one.`,
+        `Check the region id, or that the IAM user may list projects (iam:projects:listProjects). ${MAPPING_HINT(region)}`,
+      );
+    }
+    throw new NotFoundError(
+      `IAM lists ${named.length} projects named ${region} (${named.map((p) => p.id).join(', ')}): cce-harden does not guess which one to check.`,
+      MAPPING_HINT(region),
+    );
+  }
+
+  private async request(region: string): Promise<JsonAnswer> {
+    const url = new URL(`${this.endpoint}/v3/projects`);
+    url.searchParams.set('name', region);
+    const { headers } = signRequest(
+      {
+        method: 'GET',
+        url: url.href,
+        headers: {
+          'content-type': 'application/json',
+          ...(this.settings.securityToken
+            ? { 'x-security-token': this.settings.securityToken }
+            : {}),
+        },
+      },
+      { ak: this.settings.ak, sk: this.settings.sk },
+    );
+    // Added after signing, as the SDK does: not part of the signature.
+    headers['user-agent'] = this.settings.userAgent;
+    headers['accept'] = 'application/json';
+    const answer = await getJson(url, headers, this.settings.timeoutMs);
+    if (answer.status < 200 || answer.status >= 300) {
+      const { code, message } = errorOf(answer.body);
+      const msg = message ?? (typeof answer.body === 'string' ? answer.body : 'no error message');
+      throw new IamHttpError(msg, answer.status, code, msg, answer.requestId);
+    }
+    return answer;
+  }
+}
+
+/** Permission problems on IAM need IAM's permission, not the CCE/VPC ones the generic hint names. */
+function withIamHint(err: unknown, region: string): unknown {
+  if (err instanceof AuthError && err.httpStatus === 403) {
+    return new AuthError(
+      err.message,
+      {
+        httpStatus: err.httpStatus,
+        errorCode: err.errorCode,
+        requestId: err.requestId,
+        operation: err.operation,
+      },
+      `Looking up the project id needs the IAM permission iam:projects:listProjects. ${MAPPING_HINT(region)}`,
+    );
+  }
+  return err;
+}
