@@ -1,0 +1,268 @@
+/**
+ * Project ids through IAM: the client signer against the reference's test vector and the
+ * sandbox's verifier, the read-only look-up against the sandbox (exactly one project or a clear
+ * error, never a POST), and the CLI resolving a whole fleet's project ids with it.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { IamProjectResolver } from '../../src/cloud/iam.js';
+import { Retrier } from '../../src/cloud/retry.js';
+import { signRequest } from '../../src/cloud/signer.js';
+import { AuthError, NotFoundError } from '../../src/core/errors.js';
+import type { RunReport } from '../../src/core/report.js';
+import {
+  SANDBOX_CREDENTIALS,
+  WorldBuilder,
+  startSandbox,
+  verifyRequest,
+  type SandboxHandle,
+  type World,
+} from '../../src/sandbox/index.js';
+import { runCli, sandboxEnv } from '../helpers/cli.js';
+
+const NORTH = 'cn-north-4';
+const SOUTH = 'ap-southeast-1';
+const SOUTH_ID = '5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e';
+
+let handle: SandboxHandle | undefined;
+afterEach(async () => {
+  await handle?.close();
+  handle = undefined;
+});
+
+function twoRegions(): World {
+  return new WorldBuilder()
+    .project({ region: NORTH })
+    .turboClusters(3, { hardened: true, namePrefix: 'north' })
+    .project({ region: SOUTH, id: SOUTH_ID })
+    .turboClusters(2, { hardened: true, namePrefix: 'south' })
+    .build();
+}
+
+function resolver(h: SandboxHandle, sk = SANDBOX_CREDENTIALS.sk): IamProjectResolver {
+  return new IamProjectResolver(
+    { ak: SANDBOX_CREDENTIALS.ak, sk, endpoint: h.url, timeoutMs: 5000, userAgent: 'cce-harden' },
+    new Retrier({ baseDelayMs: 1, maxDelayMs: 4 }),
+  );
+}
+
+function noPosts(h: SandboxHandle): void {
+  expect(h.log.filter((e) => e.method !== 'GET')).toEqual([]);
+}
+
+describe('SDK-HMAC-SHA256 client signer', () => {
+  it('reproduces the reference test vector', () => {
+    const steps = signRequest(
+      {
+        method: 'GET',
+        url: 'http://127.0.0.1:18443/v3/0123456789abcdef0123456789abcdef/vpc/security-group-rules?security_group_id=sg-1&direction=egress&remote_ip_prefix=192.168.0.61%2F32&priority=1',
+        headers: {
+          'Content-Type': 'application/json',
+          'X-Project-Id': '0123456789abcdef0123456789abcdef',
+        },
+      },
+      { ak: 'EXAMPLEAK', sk: 'EXAMPLE-SK-0123456789' },
+      new Date(Date.UTC(2026, 10, 29, 15, 19, 22)),
+    );
+    expect(steps.canonicalRequest).toBe(
+      [
+        'GET',
+        '/v3/0123456789abcdef0123456789abcdef/vpc/security-group-rules/',
+        'direction=egress&priority=1&remote_ip_prefix=192.168.0.61%2F32&security_group_id=sg-1',
+        'content-type:application/json',
+        'host:127.0.0.1:18443',
+        'x-project-id:0123456789abcdef0123456789abcdef',
+        'x-sdk-date:20261129T151922Z',
+        '',
+        'content-type;host;x-project-id;x-sdk-date',
+        'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+      ].join('\n'),
+    );
+    expect(steps.stringToSign).toBe(
+      'SDK-HMAC-SHA256\n20261129T151922Z\n60c6e4904ff4157f27ab63fa15fbe53f8198107083be54a1bc1a2b88664b3689',
+    );
+    expect(steps.signature).toBe(
+      'a00261259e4b06802b7f6296f80c0e613e1c493f86010530ee8983d2bde34ffa',
+    );
+    expect(steps.headers['authorization']).toBe(
+      'SDK-HMAC-SHA256 Access=EXAMPLEAK, SignedHeaders=content-type;host;x-project-id;x-sdk-date, Signature=a00261259e4b06802b7f6296f80c0e613e1c493f86010530ee8983d2bde34ffa',
+    );
+  });
+
+  it('signs repeated query keys, a body and a security token the way the gateway checks them', () => {
+    const now = new Date();
+    const body = JSON.stringify({ a: 'b c' });
+    const url = 'http://127.0.0.1:9/v3/p/x?b=2&a=z&a=y&q=a%20b%2Bc';
+    const { headers } = signRequest(
+      {
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/json', 'x-security-token': 'tok' },
+        body,
+      },
+      SANDBOX_CREDENTIALS,
+      now,
+    );
+    expect(headers['authorization']).toContain(
+      'SignedHeaders=content-type;host;x-sdk-date;x-security-token,',
+    );
+    const u = new URL(url);
+    const verdict = (sk: string, sentBody: string) =>
+      verifyRequest(
+        {
+          method: 'POST',
+          rawUrl: u.pathname + u.search,
+          headers,
+          body: Buffer.from(sentBody),
+        },
+        () => sk,
+        now,
+      );
+    expect(verdict(SANDBOX_CREDENTIALS.sk, body)).toEqual({
+      ok: true,
+      ak: SANDBOX_CREDENTIALS.ak,
+      securityToken: 'tok',
+    });
+    expect(verdict('another-sk', body).ok).toBe(false);
+    expect(verdict(SANDBOX_CREDENTIALS.sk, `${body} `).ok).toBe(false);
+  });
+});
+
+describe('IAM project look-up', () => {
+  it('resolves each region to its one project with one signed GET, cached per run', async () => {
+    const h = (handle = await startSandbox({ world: twoRegions() }));
+    const iam = resolver(h);
+    const [south, north, southAgain] = await Promise.all([
+      iam.projectIdOf(SOUTH),
+      iam.projectIdOf(NORTH),
+      iam.projectIdOf(SOUTH),
+    ]);
+    expect(south).toBe(SOUTH_ID);
+    expect(southAgain).toBe(SOUTH_ID);
+    expect(north).toBe(SANDBOX_CREDENTIALS.projectId);
+    expect(await iam.projectIdOf(NORTH)).toBe(north);
+    expect(h.log.map((e) => [e.method, e.path, e.query, e.status])).toEqual(
+      expect.arrayContaining([
+        ['GET', '/v3/projects', { name: SOUTH }, 200],
+        ['GET', '/v3/projects', { name: NORTH }, 200],
+      ]),
+    );
+    expect(h.log).toHaveLength(2);
+  });
+
+  it('no project for the region: a not-found error naming the fix, and nothing created', async () => {
+    const h = (handle = await startSandbox({ world: twoRegions() }));
+    const err = await resolver(h)
+      .projectIdOf('eu-west-101')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect((err as NotFoundError).message).toContain('no project named eu-west-101');
+    expect((err as NotFoundError).hint).toContain('HUAWEICLOUD_SDK_PROJECT_ID=eu-west-101=');
+    expect(h.log).toHaveLength(1);
+    noPosts(h);
+  });
+
+  it('several projects with the region name: refuses to guess and lists them', async () => {
+    const world = twoRegions();
+    const south = world.projects.find((p) => p.region === SOUTH);
+    world.projects.push({ ...structuredClone(south!), id: 'f'.repeat(32) });
+    const h = (handle = await startSandbox({ world }));
+    const err = await resolver(h)
+      .projectIdOf(SOUTH)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect((err as Error).message).toMatch(/lists 2 projects named ap-southeast-1/);
+    expect((err as Error).message).toContain('f'.repeat(32));
+    noPosts(h);
+  });
+
+  it('a wrong SK is an auth error after one request (no retry storm that could lock the AK)', async () => {
+    const h = (handle = await startSandbox({ world: twoRegions() }));
+    const err = await resolver(h, 'wrong-secret')
+      .projectIdOf(NORTH)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuthError);
+    expect((err as AuthError).httpStatus).toBe(401);
+    expect((err as AuthError).errorCode).toBe('APIGW.0301');
+    expect((err as AuthError).requestId).toBe(h.log[0]?.requestId);
+    expect(h.log).toHaveLength(1);
+  });
+
+  it('throttled and 5xx answers are retried', async () => {
+    const h = (handle = await startSandbox({ world: twoRegions() }));
+    h.faults.throttle('/v3/projects', { times: 1 });
+    h.faults.add({ path: '/v3/projects', serverError: 503, nth: 2 });
+    expect(await resolver(h).projectIdOf(SOUTH)).toBe(SOUTH_ID);
+    expect(h.log.map((e) => e.status)).toEqual([429, 503, 200]);
+  });
+});
+
+describe('the CLI with CCE_HARDEN_PROJECT_LOOKUP=iam', () => {
+  function env(h: SandboxHandle, extra: Record<string, string | undefined> = {}) {
+    return sandboxEnv(h, {
+      HUAWEICLOUD_SDK_PROJECT_ID: undefined,
+      CCE_HARDEN_PROJECT_LOOKUP: 'iam',
+      ...extra,
+    });
+  }
+
+  it('checks a fleet in two regions with project ids from IAM: one look-up per region, no POST', async () => {
+    const h = (handle = await startSandbox({ world: twoRegions() }));
+    const r = await runCli(['check', '--all', '--region', `${NORTH},${SOUTH}`, '--json'], env(h));
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as RunReport;
+    expect(doc.clusters.map((c) => [c.region, c.status])).toEqual([
+      ...Array.from({ length: 3 }, () => [NORTH, 'compliant']),
+      ...Array.from({ length: 2 }, () => [SOUTH, 'compliant']),
+    ]);
+    const lookups = h.log.filter((e) => e.path === '/v3/projects');
+    expect(lookups.map((e) => e.query['name']).sort()).toEqual([SOUTH, NORTH].sort());
+    expect(h.log.filter((e) => e.path.includes(SOUTH_ID)).length).toBeGreaterThan(0);
+    noPosts(h);
+  });
+
+  it('a mapped region is not looked up; an unknown region is an error row and the rest is checked', async () => {
+    const h = (handle = await startSandbox({ world: twoRegions() }));
+    const r = await runCli(
+      ['check', '--all', '--region', `${NORTH},eu-west-101,${SOUTH}`, '--json'],
+      env(h, { HUAWEICLOUD_SDK_PROJECT_ID: `${SOUTH}=${SOUTH_ID}` }),
+    );
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout) as RunReport;
+    expect(doc.status).toBe('error');
+    const bad = doc.clusters.filter((c) => c.status === 'error');
+    expect(bad).toHaveLength(1);
+    expect(bad[0]?.region).toBe('eu-west-101');
+    expect(bad[0]?.error?.code).toBe('NOT_FOUND');
+    expect(doc.clusters.filter((c) => c.status === 'compliant')).toHaveLength(5);
+    expect(h.log.filter((e) => e.path === '/v3/projects').map((e) => e.query['name'])).toEqual(
+      expect.arrayContaining([NORTH, 'eu-west-101']),
+    );
+    expect(
+      h.log.filter((e) => e.path === '/v3/projects' && e.query['name'] === SOUTH),
+    ).toHaveLength(0);
+    noPosts(h);
+  });
+
+  it('without the look-up a missing project id stays a usage error that names both fixes', async () => {
+    const h = (handle = await startSandbox({ world: twoRegions() }));
+    const r = await runCli(
+      ['check', '--all', '--region', NORTH],
+      env(h, { CCE_HARDEN_PROJECT_LOOKUP: undefined }),
+    );
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain('HUAWEICLOUD_SDK_PROJECT_ID');
+    expect(r.stderr).toContain('CCE_HARDEN_PROJECT_LOOKUP=iam');
+    expect(h.log).toHaveLength(0);
+  });
+
+  it('rejects an unknown look-up mode before any call', async () => {
+    const h = (handle = await startSandbox({ world: twoRegions() }));
+    const r = await runCli(
+      ['check', '--all', '--region', NORTH],
+      env(h, { CCE_HARDEN_PROJECT_LOOKUP: 'create' }),
+    );
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain('expected iam or off');
+    expect(h.log).toHaveLength(0);
+  });
+});
