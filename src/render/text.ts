@@ -185,7 +185,11 @@ function errorLines(err: ReportError, colors: Colors): string[] {
 function nextSteps(report: RunReport, c: ClusterReport): string[] {
   switch (c.status) {
     case 'compliant':
-      return c.changes.some((ch) => ch.applied) ? ['Done and verified.'] : ['Nothing to do.'];
+      if (c.changes.some((ch) => ch.applied)) return ['Done and verified.'];
+      if (report.command === 'remove' && report.dryRun && c.changes.length > 0) {
+        return ['Run the same command without --dry-run (with --yes in scripts) to remove it.'];
+      }
+      return ['Nothing to do.'];
     case 'not-applicable':
       return [];
     case 'error': {
@@ -198,6 +202,14 @@ function nextSteps(report: RunReport, c: ClusterReport): string[] {
     case 'drift':
       if (report.dryRun) {
         return ['Run the same command without --dry-run (with --yes in scripts) to make it so.'];
+      }
+      if (report.command === 'remove' && c.changes.some((ch) => ch.applied)) {
+        return ['Removed as asked: the cluster is no longer hardened.'];
+      }
+      if (report.command === 'check' && c.changes.some((ch) => ch.kind === 'nodepool-post-install')) {
+        return [
+          `Run \`cce-harden iptables ${clusterFlags(c)} --install\` for new nodes (add --dry-run to preview), and the script from \`cce-harden iptables ${clusterFlags(c)}\` once on existing nodes.`,
+        ];
       }
       if (report.command === 'check') {
         return [

@@ -11,6 +11,7 @@ import {
   rulesOfGroup,
   startSandbox,
   type SandboxHandle,
+  type WireSecurityGroupRule,
   type World,
 } from '../../src/sandbox/index.js';
 import type { RunReport } from '../../src/core/report.js';
@@ -218,7 +219,9 @@ describe('check', () => {
       new WorldBuilder().turboCluster({ name: 'both', hardened: true }).build(),
     );
     h.world.projects[0]?.securityGroupRules.push({
-      ...(rulesOfGroup(h.world, eniGroupId(h, 'both')).find((r) => r.action === 'deny') as never),
+      ...(rulesOfGroup(h.world, eniGroupId(h, 'both')).find(
+        (r) => r.action === 'deny',
+      ) as WireSecurityGroupRule),
       id: '00000000-0000-4000-8000-00000000a110',
       action: 'allow',
       description: 'someone opened it',

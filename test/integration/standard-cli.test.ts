@@ -1,0 +1,257 @@
+/**
+ * The iptables path against the sandbox: check of standard clusters through their node pools'
+ * post-install scripts, and `iptables --install`, which must change nothing but the script.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  DEMO_EXISTING_POST_INSTALL,
+  demoWorld,
+  findCluster,
+  startSandbox,
+  type SandboxHandle,
+} from '../../src/sandbox/index.js';
+import {
+  BLOCK_BEGIN,
+  decodeBase64,
+  extractBlock,
+  parseBlock,
+  POST_INSTALL_KEY,
+} from '../../src/core/post-install.js';
+import type { RunReport } from '../../src/core/report.js';
+import type { RawNodePool } from '../../src/core/types.js';
+import { runCli, sandboxEnv, writes, type CliResult } from '../helpers/cli.js';
+
+let handle: SandboxHandle | undefined;
+afterEach(async () => {
+  await handle?.close();
+  handle = undefined;
+});
+
+function json(r: CliResult): RunReport {
+  return JSON.parse(r.stdout) as RunReport;
+}
+
+function pools(h: SandboxHandle, cluster: string): RawNodePool[] {
+  return findCluster(h.world, cluster)?.nodePools as RawNodePool[];
+}
+
+function script(pool: RawNodePool | undefined): string {
+  const b64 = pool?.spec.nodeTemplate?.extendParam?.[POST_INSTALL_KEY];
+  return typeof b64 === 'string' ? decodeBase64(b64) : '';
+}
+
+describe('check on standard clusters', () => {
+  it.each([
+    ['demo-vpc', 'OUTPUT', ['10.0.0.0/16', '10.1.0.0/16']],
+    ['demo-tunnel', 'FORWARD', ['172.16.0.0/16']],
+  ])(
+    '%s: drift before --install, compliant after; the block has the right chain and CIDRs',
+    async (name, chain, cidrs) => {
+      handle = await startSandbox({ world: demoWorld() });
+      const env = sandboxEnv(handle);
+      const before = await runCli(['check', '--cluster', name, '--json'], env);
+      expect(before.code).toBe(2);
+      const c = json(before).clusters[0];
+      expect(c?.status).toBe('drift');
+      expect(c?.findings.map((f) => f.code)).toContain('post-install-block-missing');
+      expect(c?.findings.map((f) => f.code)).toContain('existing-nodes-not-visible');
+
+      const install = await runCli(
+        ['iptables', '--cluster', name, '--install', '--yes', '--json'],
+        env,
+      );
+      expect(install.code, install.stderr).toBe(0);
+
+      const after = await runCli(['check', '--cluster', name, '--json'], env);
+      expect(after.code, after.stdout).toBe(0);
+      for (const pool of pools(handle, name)) {
+        const block = extractBlock(script(pool));
+        expect(block).not.toBeNull();
+        const parsed = parseBlock(block as string);
+        expect(parsed.chain).toBe(chain);
+        expect(parsed.cidrs).toEqual(cidrs);
+        expect(parsed.apiServerIp).toBe(c?.apiServer?.ip);
+      }
+    },
+  );
+
+  it('drift when the API server address changes, naming the pool and the difference', async () => {
+    handle = await startSandbox({ world: demoWorld() });
+    const env = sandboxEnv(handle);
+    expect(
+      (await runCli(['iptables', '--cluster', 'demo-tunnel', '--install', '--yes'], env)).code,
+    ).toBe(0);
+    const cluster = findCluster(handle.world, 'demo-tunnel')?.cluster;
+    const ep = cluster?.status?.endpoints?.[0] as { url: string };
+    ep.url = 'https://192.168.3.99:5443';
+    const r = await runCli(['check', '--cluster', 'demo-tunnel', '--json'], env);
+    expect(r.code).toBe(2);
+    const f = json(r).clusters[0]?.findings.find((x) => x.code.includes('apiserver-changed'));
+    expect(f?.message).toContain('demo-tunnel-pool');
+    expect(f?.message).toContain('192.168.3.99');
+  });
+
+  it('drift when a container CIDR is added', async () => {
+    handle = await startSandbox({ world: demoWorld() });
+    const env = sandboxEnv(handle);
+    expect(
+      (await runCli(['iptables', '--cluster', 'demo-vpc', '--install', '--yes'], env)).code,
+    ).toBe(0);
+    findCluster(handle.world, 'demo-vpc')?.cluster.spec.containerNetwork?.cidrs?.push({
+      cidr: '10.2.0.0/16',
+    });
+    const r = await runCli(['check', '--cluster', 'demo-vpc', '--json'], env);
+    expect(r.code).toBe(2);
+    const codes = json(r).clusters[0]?.findings.map((f) => f.code) ?? [];
+    expect(codes.some((c) => c.includes('cidr-missing'))).toBe(true);
+  });
+});
+
+describe('iptables --install', () => {
+  it('plans, --dry-run writes nothing, apply keeps every other field and the node count, re-run is a no-op', async () => {
+    handle = await startSandbox({ world: demoWorld() });
+    const h = handle;
+    const env = sandboxEnv(h);
+    const original = structuredClone(pools(h, 'demo-vpc'));
+
+    const dry = await runCli(
+      ['iptables', '--cluster', 'demo-vpc', '--install', '--dry-run', '--json'],
+      env,
+    );
+    expect(dry.code).toBe(2);
+    expect(
+      json(dry)
+        .clusters[0]?.changes.map((c) => c.target)
+        .sort(),
+    ).toEqual(['demo-vpc-gpu', 'demo-vpc-pool']);
+    expect(writes(h)).toEqual([]);
+
+    const r = await runCli(
+      ['iptables', '--cluster', 'demo-vpc', '--install', '--yes', '--json'],
+      env,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(writes(h).map((w) => w.method)).toEqual(['PUT', 'PUT']);
+    expect(json(r).clusters[0]?.changes.every((c) => c.applied)).toBe(true);
+    expect(r.stderr + r.stdout).toMatch(/[Ee]xisting nodes/);
+
+    const now = pools(h, 'demo-vpc');
+    for (const before of original) {
+      const after = now.find((p) => p.metadata.uid === before.metadata.uid) as RawNodePool;
+      // The node count survives (an omitted initialNodeCount would have scaled the pool to 0).
+      expect(after.spec.initialNodeCount).toBe(before.spec.initialNodeCount);
+      // Nothing but the post-install script changed.
+      const strip = (p: RawNodePool) => {
+        const c = structuredClone(p);
+        delete c.spec.nodeTemplate?.extendParam?.[POST_INSTALL_KEY];
+        delete (c.metadata as Record<string, unknown>).updateTimestamp;
+        return { metadata: c.metadata, spec: c.spec };
+      };
+      expect(strip(after)).toEqual(strip(before));
+    }
+    // Existing script content is kept, byte for byte, before the block.
+    const kept = script(now.find((p) => p.metadata.name === 'demo-vpc-pool'));
+    expect(kept.startsWith(DEMO_EXISTING_POST_INSTALL)).toBe(true);
+    expect(extractBlock(kept)).not.toBeNull();
+
+    h.clearLog();
+    const again = await runCli(['iptables', '--cluster', 'demo-vpc', '--install', '--yes'], env);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain('Nothing to do');
+    expect(writes(h)).toEqual([]);
+  });
+
+  it('replaces an older block in place when the API server moves', async () => {
+    handle = await startSandbox({ world: demoWorld() });
+    const env = sandboxEnv(handle);
+    expect(
+      (
+        await runCli(
+          [
+            'iptables',
+            '--cluster',
+            'demo-vpc',
+            '--install',
+            '--yes',
+            '--nodepool',
+            'demo-vpc-pool',
+          ],
+          env,
+        )
+      ).code,
+    ).toBe(0);
+    const ep = findCluster(handle.world, 'demo-vpc')?.cluster.status?.endpoints?.[0] as {
+      url: string;
+    };
+    ep.url = 'https://192.168.2.10:5443';
+    expect(
+      (
+        await runCli(
+          [
+            'iptables',
+            '--cluster',
+            'demo-vpc',
+            '--install',
+            '--yes',
+            '--nodepool',
+            'demo-vpc-pool',
+          ],
+          env,
+        )
+      ).code,
+    ).toBe(0);
+    const text = script(pools(handle, 'demo-vpc').find((p) => p.metadata.name === 'demo-vpc-pool'));
+    expect(text.split(BLOCK_BEGIN).length - 1).toBe(1);
+    expect(parseBlock(extractBlock(text) as string).apiServerIp).toBe('192.168.2.10');
+    expect(text.startsWith(DEMO_EXISTING_POST_INSTALL)).toBe(true);
+    // --nodepool limited the write to that pool.
+    expect(
+      extractBlock(
+        script(pools(handle, 'demo-vpc').find((p) => p.metadata.name === 'demo-vpc-gpu')),
+      ),
+    ).toBeNull();
+  });
+
+  it('an unknown --nodepool is a usage error with the pools listed, and nothing is written', async () => {
+    handle = await startSandbox({ world: demoWorld() });
+    const r = await runCli(
+      ['iptables', '--cluster', 'demo-vpc', '--install', '--yes', '--nodepool', 'nope'],
+      sandboxEnv(handle),
+    );
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain('demo-vpc-pool');
+    expect(writes(handle)).toEqual([]);
+  });
+
+  it('without a terminal and without --yes: exit 64, nothing written', async () => {
+    handle = await startSandbox({ world: demoWorld() });
+    const r = await runCli(['iptables', '--cluster', 'demo-vpc', '--install'], sandboxEnv(handle));
+    expect(r.code).toBe(64);
+    expect(writes(handle)).toEqual([]);
+  });
+});
+
+describe('iptables rendering from the cluster', () => {
+  it('writes the script for demo-vpc to a file: OUTPUT rules for both CIDRs', async () => {
+    handle = await startSandbox({ world: demoWorld() });
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'cce-harden-out-')), 'harden.sh');
+    const r = await runCli(['iptables', '--cluster', 'demo-vpc', '--out', out], sandboxEnv(handle));
+    expect(r.code, r.stderr).toBe(0);
+    const text = readFileSync(out, 'utf8');
+    expect(text).toMatch(/cce_harden_rule OUTPUT -s 10\.0\.0\.0\/16 -d 192\.168\.2\.9 .*-j REJECT/);
+    expect(text).toMatch(/cce_harden_rule OUTPUT -s 10\.1\.0\.0\/16 -d 192\.168\.2\.9 .*-j REJECT/);
+    expect(statSync(out).mode & 0o111).not.toBe(0);
+    expect(r.stderr).toContain('workload-isolation.yaml');
+  });
+
+  it('a Turbo cluster is an error pointing to apply', async () => {
+    handle = await startSandbox({ world: demoWorld() });
+    const r = await runCli(['iptables', '--cluster', 'demo-turbo'], sandboxEnv(handle));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cce-harden apply --cluster demo-turbo');
+    expect(r.stdout).toBe('');
+  });
+});
