@@ -38,7 +38,7 @@ function twoRegions(): World {
     .build();
 }
 
-function resolver(h: SandboxHandle, sk = SANDBOX_CREDENTIALS.sk): IamProjectResolver {
+function resolver(h: SandboxHandle, sk: string = SANDBOX_CREDENTIALS.sk): IamProjectResolver {
   return new IamProjectResolver(
     { ak: SANDBOX_CREDENTIALS.ak, sk, endpoint: h.url, timeoutMs: 5000, userAgent: 'cce-harden' },
     new Retrier({ baseDelayMs: 1, maxDelayMs: 4 }),
