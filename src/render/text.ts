@@ -206,7 +206,10 @@ function nextSteps(report: RunReport, c: ClusterReport): string[] {
       if (report.command === 'remove' && c.changes.some((ch) => ch.applied)) {
         return ['Removed as asked: the cluster is no longer hardened.'];
       }
-      if (report.command === 'check' && c.changes.some((ch) => ch.kind === 'nodepool-post-install')) {
+      if (
+        report.command === 'check' &&
+        c.changes.some((ch) => ch.kind === 'nodepool-post-install')
+      ) {
         return [
           `Run \`cce-harden iptables ${clusterFlags(c)} --install\` for new nodes (add --dry-run to preview), and the script from \`cce-harden iptables ${clusterFlags(c)}\` once on existing nodes.`,
         ];
