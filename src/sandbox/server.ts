@@ -139,12 +139,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     if (decision.action && decision.when === 'before')
       return sendFault(res, entry, decision.action);
 
-    const reply = process(req, method, rawUrl, path, raw, body, query, entry, arrived);
+    const reply = answer(req, method, rawUrl, path, raw, body, query, entry, arrived);
     if (decision.action) return sendFault(res, entry, decision.action);
     return send(res, entry, reply);
   }
 
-  function process(
+  function answer(
     req: IncomingMessage,
     method: string,
     rawUrl: string,
