@@ -1,9 +1,18 @@
 import { UsageError } from '../../core/errors.js';
 import type { CommandContext } from '../context.js';
+import type { WizardFlags } from '../wizard/answers.js';
 
-export async function runWizard(_ctx: CommandContext): Promise<number> {
-  throw new UsageError(
-    'The interactive wizard is not available in this build.',
-    'Run `cce-harden --help` for the commands.',
-  );
+/**
+ * `cce-harden wizard` (and `cce-harden` alone in a terminal): asks for what flags left open, then
+ * runs the same apply / iptables code as the scripted commands. Never prompts without a terminal.
+ */
+export async function runWizard(ctx: CommandContext, flags: WizardFlags = {}): Promise<number> {
+  if (!ctx.ui.interactive) {
+    throw new UsageError(
+      'The wizard asks questions and needs a terminal on stdin and stderr.',
+      'In scripts, pass a command instead: cce-harden check|apply|iptables --cluster <name> (see cce-harden --help).',
+    );
+  }
+  const { runWizardFlow } = await import('../wizard/flow.js');
+  return runWizardFlow(ctx, flags);
 }
