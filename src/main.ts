@@ -151,7 +151,7 @@ async function dispatch(ctx: CommandContext, inv: Invocation): Promise<number> {
     }
     case 'wizard': {
       const { runWizard } = await import('./cli/commands/wizard.js');
-      return runWizard(ctx);
+      return runWizard(ctx, { cluster: o.cluster as string | undefined });
     }
     default:
       throw new UsageError(`Unknown command "${inv.command}".`);

@@ -183,7 +183,16 @@ export function buildProgram(version: string, onInvoke: (inv: Invocation) => voi
   program
     .command('wizard', { hidden: false })
     .description('the interactive wizard (also what `cce-harden` alone starts in a terminal)')
+    .option('--cluster <name|id>', 'skip the cluster question')
     .action(invoke('wizard'));
+
+  // No command: nothing is invoked and main decides (the wizard in a terminal, help and exit 64
+  // otherwise). Without a root action commander would print help and exit 0 itself. Set last, so
+  // the subcommands keep rejecting excess arguments; a word that names no command is still an
+  // unknown command, with a suggestion.
+  program.allowExcessArguments().action(function (this: Command) {
+    if (this.args.length > 0) (this as unknown as { unknownCommand(): never }).unknownCommand();
+  });
 
   return program;
 }
