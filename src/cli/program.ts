@@ -9,8 +9,8 @@ export interface Invocation {
   options: Record<string, unknown>;
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 function positiveInt(value: string): number {
@@ -82,6 +82,8 @@ export function buildProgram(version: string, onInvoke: (inv: Invocation) => voi
         .hideHelp(),
     )
     .showSuggestionAfterError()
+    // Subcommand help lists the global flags too (inherited by commands added below).
+    .configureHelp({ showGlobalOptions: true })
     .addHelpText('after', `${ENV_HELP}\n${EXIT_CODES_HELP}`);
 
   const invoke = (command: string) =>
@@ -94,7 +96,7 @@ export function buildProgram(version: string, onInvoke: (inv: Invocation) => voi
     .description(
       'read-only drift check: is the deny rule (Turbo) or the iptables block (standard) in place?',
     )
-    .option('--cluster <name|id>', 'cluster to check (repeatable)', collect, [])
+    .option('--cluster <name|id>', 'cluster to check (repeatable)', collect)
     .option('--all', 'every cluster of every --region')
     .addHelpText(
       'after',
@@ -105,7 +107,7 @@ export function buildProgram(version: string, onInvoke: (inv: Invocation) => voi
   program
     .command('apply')
     .description('add the deny rule to the Turbo cluster ENI security group if it is missing')
-    .option('--cluster <name|id>', 'cluster to harden (repeatable)', collect, [])
+    .option('--cluster <name|id>', 'cluster to harden (repeatable)', collect)
     .option('--all', 'every cluster of every --region')
     .option(
       '--dry-run',
@@ -121,7 +123,7 @@ export function buildProgram(version: string, onInvoke: (inv: Invocation) => voi
   program
     .command('remove')
     .description('delete the deny rule that cce-harden created (never a rule it did not create)')
-    .option('--cluster <name|id>', 'cluster (repeatable)', collect, [])
+    .option('--cluster <name|id>', 'cluster (repeatable)', collect)
     .option('--dry-run', 'show what would be deleted; no write request at all')
     .option('-y, --yes', 'delete without asking (required when there is no terminal)')
     .action(invoke('remove'));
@@ -139,7 +141,7 @@ export function buildProgram(version: string, onInvoke: (inv: Invocation) => voi
       '--api-server <ip[:port]>',
       'offline: the internal API server address (port defaults to 5443)',
     )
-    .option('--container-cidr <cidr>', 'offline: a container CIDR (repeatable)', collect, [])
+    .option('--container-cidr <cidr>', 'offline: a container CIDR (repeatable)', collect)
     .addOption(
       new Option(
         '--network <mode>',
@@ -159,7 +161,7 @@ export function buildProgram(version: string, onInvoke: (inv: Invocation) => voi
       '--install',
       "add the block to the node pools' post-installation scripts, so new nodes get the rules",
     )
-    .option('--nodepool <name>', 'with --install: only this node pool (repeatable)', collect, [])
+    .option('--nodepool <name>', 'with --install: only this node pool (repeatable)', collect)
     .option('--dry-run', 'with --install: show the plan; no write request at all')
     .option(
       '-y, --yes',
