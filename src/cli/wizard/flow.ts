@@ -179,7 +179,7 @@ async function chooseCluster(
 }
 
 function field(s: Session, label: string, value: string): void {
-  s.say(`  ${s.colors.dim(label.padEnd(15))}${value}`);
+  s.say(`  ${s.colors.dim(label.padEnd(17))}${value}`);
 }
 
 function sayFacts(s: Session, obs: Observation): void {
