@@ -1,0 +1,319 @@
+/**
+ * The wizard end to end: the built CLI in a real pseudo-terminal, answers typed as keys, against a
+ * sandbox started in this process. What the sandbox holds afterwards and the requests it recorded
+ * say what the wizard did; the screen says what it told the operator.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  demoWorld,
+  rulesOfGroup,
+  startSandbox,
+  WorldBuilder,
+  SANDBOX_CREDENTIALS,
+  type SandboxHandle,
+  type World,
+  type WireSecurityGroup,
+} from '../../src/sandbox/index.js';
+import { BIN, ROOT, sandboxEnv } from '../helpers/cli.js';
+import { KEY, spawnPty, type PtyRun } from '../helpers/pty.js';
+
+let handle: SandboxHandle | undefined;
+let term: PtyRun | undefined;
+
+beforeAll(() => {
+  if (!existsSync(path.join(ROOT, 'dist/main.js'))) {
+    throw new Error('The built CLI is missing: run `npm run build` (npm test does it first).');
+  }
+});
+
+afterEach(async () => {
+  term?.kill();
+  term = undefined;
+  await handle?.close();
+  handle = undefined;
+});
+
+function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined),
+  );
+}
+
+/** Starts a sandbox with `world` and the CLI in a terminal pointed at it; cwd is a temp dir. */
+async function start(
+  args: string[] = [],
+  opts: { world?: World; env?: Record<string, string | undefined> } = {},
+): Promise<{ term: PtyRun; sandbox: SandboxHandle; cwd: string }> {
+  handle = await startSandbox({ world: opts.world ?? demoWorld() });
+  const cwd = mkdtempSync(path.join(tmpdir(), 'cce-harden-wizard-'));
+  const env = definedOnly({ TERM: 'xterm-256color', ...sandboxEnv(handle), ...opts.env });
+  term = spawnPty(process.execPath, [BIN, ...args], { cwd, env });
+  return { term, sandbox: handle, cwd };
+}
+
+/** Requests that could change something: the wizard makes none before a confirmed plan. */
+function writes(sandbox: SandboxHandle): string[] {
+  return sandbox.log.filter((e) => e.method !== 'GET').map((e) => `${e.method} ${e.path}`);
+}
+
+function eniGroups(world: World, cluster: string): WireSecurityGroup[] {
+  const pattern = new RegExp(`^${cluster}-cce-eni-[a-z0-9]+$`);
+  return world.projects.flatMap((p) => p.securityGroups.filter((g) => pattern.test(g.name)));
+}
+
+function onlyEniGroup(world: World, cluster: string): WireSecurityGroup {
+  const groups = eniGroups(world, cluster);
+  expect(groups).toHaveLength(1);
+  return groups[0] as WireSecurityGroup;
+}
+
+function allRuleIds(world: World): string[] {
+  return world.projects.flatMap((p) => p.securityGroupRules.map((r) => r.id));
+}
+
+/** Answers the region question with its default (the sandbox region from the environment). */
+async function acceptRegion(t: PtyRun): Promise<void> {
+  await t.waitFor('? Region (cn-north-4)');
+  await t.type(KEY.enter);
+}
+
+/** The demo world lists demo-turbo, demo-turbo-hardened, demo-vpc, demo-tunnel, demo-sleepy. */
+async function pickCluster(t: PtyRun, downs: number): Promise<void> {
+  await t.waitFor('? Cluster');
+  await t.waitFor('demo-sleepy');
+  await t.type(...Array<string>(downs).fill(KEY.down), KEY.enter);
+}
+
+describe('wizard in a pseudo-terminal', () => {
+  it('hardens demo-turbo end to end: facts, warnings, plan, confirm, one new rule, verified', async () => {
+    const { term: t, sandbox } = await start();
+    const group = onlyEniGroup(sandbox.world, 'demo-turbo');
+    const rulesBefore = allRuleIds(sandbox.world);
+
+    await acceptRegion(t);
+    await t.waitFor('? Cluster');
+    // The list: name, category, phase and whether each cluster is hardened.
+    const list = await t.waitFor(/demo-sleepy +Turbo +Hibernation +cannot check/);
+    expect(list).toMatch(/demo-turbo +Turbo +Available +not hardened/);
+    expect(list).toMatch(/demo-turbo-hardened +Turbo +Available +hardened/);
+    expect(list).toMatch(/demo-vpc +standard +Available +not hardened/);
+    await t.type(KEY.enter); // demo-turbo is preselected: the first one not hardened
+
+    // The facts, before the plan.
+    await t.waitFor('API server       192.168.0.61:5443 (internal)');
+    await t.waitFor('Network mode     eni');
+    await t.waitFor(`ENI group        ${group.name}`);
+    // Pre-flight warning, the plan as a diff, and a confirmation that defaults to No.
+    await t.waitFor('[addon-needs-apiserver]');
+    await t.waitFor(`+ egress deny tcp 5443 -> 192.168.0.61/32 priority 1 (sg ${group.name})`);
+    await t.waitFor('(y/N)');
+    expect(writes(sandbox)).toEqual([]);
+    await t.type('y', KEY.enter);
+
+    await t.waitFor('Verdict         compliant');
+    await t.waitFor('Done and verified.');
+    await t.waitFor(
+      'kubectl run cce-harden-verify --rm -it --image=curlimages/curl --restart=Never -- curl -k -m 5 https://192.168.0.61:5443',
+    );
+    expect((await t.exit()).exitCode).toBe(0);
+
+    // Exactly one new rule in the world, in demo-turbo's ENI group, with the hardening shape.
+    const added = allRuleIds(sandbox.world).filter((id) => !rulesBefore.includes(id));
+    expect(added).toHaveLength(1);
+    const rule = rulesOfGroup(sandbox.world, group.id).find((r) => r.id === added[0]);
+    expect(rule).toMatchObject({
+      direction: 'egress',
+      action: 'deny',
+      protocol: 'tcp',
+      multiport: '5443',
+      remote_ip_prefix: '192.168.0.61/32',
+      priority: 1,
+      ethertype: 'IPv4',
+    });
+    expect(writes(sandbox)).toEqual([
+      `POST /v3/${SANDBOX_CREDENTIALS.projectId}/vpc/security-group-rules`,
+    ]);
+  });
+
+  it('declining at the confirmation writes nothing (Enter takes the default No)', async () => {
+    const { term: t, sandbox } = await start(['wizard']);
+    const rulesBefore = allRuleIds(sandbox.world);
+    await acceptRegion(t);
+    await pickCluster(t, 0);
+    await t.waitFor('Apply these changes to 1 cluster(s)? (read the warnings above first) (y/N)');
+    await t.type(KEY.enter);
+    await t.waitFor('Not confirmed; nothing was changed.');
+    expect((await t.exit()).exitCode).toBe(130);
+    expect(writes(sandbox)).toEqual([]);
+    expect(allRuleIds(sandbox.world)).toEqual(rulesBefore);
+  });
+
+  it.each([
+    ['the cluster list', '? Cluster'],
+    ['the confirmation', '(y/N)'],
+  ])('Ctrl+C at %s: exit 130, no write, no stack trace', async (_where, prompt) => {
+    const { term: t, sandbox } = await start();
+    await acceptRegion(t);
+    if (prompt !== '? Cluster') await pickCluster(t, 0);
+    await t.waitFor(prompt);
+    await t.type(KEY.ctrlC);
+    await t.waitFor('Cancelled; nothing was changed.');
+    expect((await t.exit()).exitCode).toBe(130);
+    expect(writes(sandbox)).toEqual([]);
+    expect(t.screen()).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+    expect(t.screen()).not.toContain('ExitPromptError');
+  });
+
+  it('a standard cluster: writes the iptables script to the chosen file, changes nothing in the cloud', async () => {
+    const { term: t, sandbox, cwd } = await start();
+    await acceptRegion(t);
+    await pickCluster(t, 2); // demo-vpc
+    await t.waitFor('CCE standard');
+    await t.waitFor('Container CIDRs  10.0.0.0/16, 10.1.0.0/16');
+    await t.waitFor('VPC network: OUTPUT chain');
+    await t.waitFor('? The iptables script for the nodes that exist now');
+    await t.type(KEY.enter); // write it to a file
+    await t.waitFor('? Format');
+    await t.type(KEY.enter); // script
+    await t.waitFor('? Write it to (cce-harden-iptables-demo-vpc.sh)');
+    await t.type('nodes/harden.sh', KEY.enter);
+    // The directory does not exist: the answer is refused with the reason, and asked again.
+    await t.waitFor(`The directory ${path.join(cwd, 'nodes')} does not exist.`);
+    await t.type(...Array<string>('nodes/harden.sh'.length).fill('\x7f'), 'harden.sh', KEY.enter);
+    await t.waitFor("? Also add the rules to the node pools' post-install scripts");
+    await t.type('n', KEY.enter);
+    await t.waitFor(`Wrote the script for demo-vpc to ${path.join(cwd, 'harden.sh')}.`);
+    await t.waitFor('curl -k -m 5 https://192.168.2.9:5443');
+    expect((await t.exit()).exitCode).toBe(0);
+
+    const file = path.join(cwd, 'harden.sh');
+    const text = readFileSync(file, 'utf8');
+    const rejects = text.split('\n').filter((l) => /^cce_harden_rule .* -j REJECT$/.test(l));
+    expect(rejects).toHaveLength(2);
+    expect(rejects[0]).toContain('OUTPUT -s 10.0.0.0/16 -d 192.168.2.9');
+    expect(rejects[1]).toContain('OUTPUT -s 10.1.0.0/16 -d 192.168.2.9');
+    expect(statSync(file).mode & 0o111).not.toBe(0);
+    expect(spawnSync('sh', ['-n', file]).status).toBe(0);
+    expect(writes(sandbox)).toEqual([]);
+  });
+
+  it('an already-hardened cluster: says so, changes nothing, shows how to verify', async () => {
+    const { term: t, sandbox } = await start();
+    const rulesBefore = allRuleIds(sandbox.world);
+    await acceptRegion(t);
+    await pickCluster(t, 1); // demo-turbo-hardened
+    await t.waitFor('demo-turbo-hardened is already hardened: the deny rule is in place.');
+    await t.waitFor('Nothing to do: no rule is missing.');
+    await t.waitFor('Verdict         compliant');
+    await t.waitFor('curl -k -m 5 https://192.168.1.17:5443');
+    expect((await t.exit()).exitCode).toBe(0);
+    expect(t.screen()).not.toContain('Apply these changes');
+    expect(writes(sandbox)).toEqual([]);
+    expect(allRuleIds(sandbox.world)).toEqual(rulesBefore);
+  });
+
+  it('two ENI groups match: asks which, and the rule lands in the chosen one only (--cluster skips the list)', async () => {
+    const world = new WorldBuilder({ seed: 'wizard-twin' })
+      .project({ region: SANDBOX_CREDENTIALS.region, id: SANDBOX_CREDENTIALS.projectId })
+      .turboCluster({ name: 'twin', apiServerIp: '192.168.7.7', eniGroups: 2 })
+      .build();
+    const [live, residual] = eniGroups(world, 'twin');
+    if (!live || !residual) throw new Error('the world should have two ENI groups for twin');
+    const { term: t, sandbox } = await start(['wizard', '--cluster', 'twin'], { world });
+
+    await acceptRegion(t);
+    await t.waitFor('? Which is the ENI group of this cluster?');
+    const menu = await t.waitFor(residual.id);
+    expect(menu).toContain(live.id);
+    await t.type(KEY.enter); // the first listed: the live group
+    // No add-on needs the API server here, so the confirmation defaults to Yes.
+    await t.waitFor(`+ egress deny tcp 5443 -> 192.168.7.7/32 priority 1 (sg ${live.name})`);
+    await t.waitFor('(Y/n)');
+    await t.type(KEY.enter);
+    await t.waitFor('Done and verified.');
+    expect((await t.exit()).exitCode).toBe(0);
+
+    expect(t.screen()).not.toContain('? Cluster');
+    const liveDeny = rulesOfGroup(sandbox.world, live.id).filter((r) => r.action === 'deny');
+    expect(liveDeny.map((r) => r.remote_ip_prefix)).toEqual(['192.168.7.7/32']);
+    expect(rulesOfGroup(sandbox.world, residual.id).some((r) => r.action === 'deny')).toBe(false);
+    expect(writes(sandbox)).toHaveLength(1);
+  });
+
+  describe('no credentials', () => {
+    const noCredentials = {
+      HUAWEICLOUD_SDK_AK: undefined,
+      HUAWEICLOUD_SDK_SK: undefined,
+      HUAWEICLOUD_SDK_PROJECT_ID: undefined,
+      HUAWEICLOUD_SDK_REGION: undefined,
+      CCE_HARDEN_CCE_ENDPOINT: undefined,
+      CCE_HARDEN_VPC_ENDPOINT: undefined,
+      CCE_HARDEN_IAM_ENDPOINT: undefined,
+    };
+
+    it('says what to set in .env and, when asked, continues in the built-in sandbox', async () => {
+      const state = path.join(mkdtempSync(path.join(tmpdir(), 'cce-harden-state-')), 'w.json');
+      const {
+        term: t,
+        sandbox,
+        cwd,
+      } = await start([], {
+        env: { ...noCredentials, CCE_HARDEN_SANDBOX_STATE: state },
+      });
+      await t.waitFor(`Set these in ${path.join(cwd, '.env')}`);
+      const advice = await t.waitFor('HUAWEICLOUD_SDK_REGION=cn-north-4');
+      expect(advice).toContain('HUAWEICLOUD_SDK_AK=<access key id>');
+      expect(advice).toContain('HUAWEICLOUD_SDK_SK=<secret access key>');
+      expect(advice).toContain('HUAWEICLOUD_SDK_PROJECT_ID=<project id>');
+      await t.waitFor('? Continue in the built-in sandbox instead');
+      await t.type(KEY.enter); // default Yes
+      await acceptRegion(t); // the sandbox's region is the default
+      await pickCluster(t, 1);
+      await t.waitFor('already hardened');
+      expect((await t.exit()).exitCode).toBe(0);
+      expect(existsSync(state)).toBe(true);
+      // The child used its own sandbox: nothing reached the one this test started.
+      expect(sandbox.log).toEqual([]);
+    });
+
+    it('declining the sandbox ends with a usage error naming each variable', async () => {
+      const { term: t, sandbox } = await start([], { env: noCredentials });
+      await t.waitFor('? Continue in the built-in sandbox instead');
+      await t.type('n', KEY.enter);
+      await t.waitFor('Set HUAWEICLOUD_SDK_AK');
+      expect((await t.exit()).exitCode).toBe(64);
+      expect(t.screen()).toContain('Set HUAWEICLOUD_SDK_PROJECT_ID');
+      expect(sandbox.log).toEqual([]);
+    });
+  });
+});
+
+describe('without a terminal', () => {
+  const env = { PATH: process.env.PATH ?? '', HOME: tmpdir(), NO_COLOR: '1' };
+
+  it('cce-harden alone prints help and exits 64 instead of prompting', () => {
+    const r = spawnSync(process.execPath, [BIN], { env, encoding: 'utf8', input: '' });
+    expect(r.status).toBe(64);
+    expect(r.stderr).toContain('Usage: cce-harden [options] [command]');
+    expect(r.stderr).toContain('no terminal to ask questions on');
+    expect(r.stdout).toBe('');
+  });
+
+  it('cce-harden wizard refuses with a usage error that names the commands to use', () => {
+    const r = spawnSync(process.execPath, [BIN, 'wizard'], { env, encoding: 'utf8', input: '' });
+    expect(r.status).toBe(64);
+    expect(r.stderr).toContain('needs a terminal');
+    expect(r.stderr).toContain('cce-harden check|apply|iptables');
+  });
+
+  it('a word that is no command is still an unknown command, with a suggestion', () => {
+    const r = spawnSync(process.execPath, [BIN, 'chek'], { env, encoding: 'utf8', input: '' });
+    expect(r.status).toBe(64);
+    expect(r.stderr).toContain("unknown command 'chek'");
+    expect(r.stderr).toContain('Did you mean check?');
+  });
+});
