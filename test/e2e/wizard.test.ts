@@ -168,6 +168,47 @@ describe('wizard in a pseudo-terminal', () => {
     expect(t.screen()).not.toContain('ExitPromptError');
   });
 
+  /** Resolves once the sandbox has received a request matching `method` and `path`. */
+  async function requestArrived(sandbox: SandboxHandle, method: string, path: RegExp) {
+    const deadline = Date.now() + 15_000;
+    while (!sandbox.log.some((e) => e.method === method && path.test(e.path))) {
+      if (Date.now() > deadline) throw new Error(`no ${method} ${String(path)} arrived`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  it('Ctrl+C while the cluster list is being read (no prompt open): cancelled at once, no write', async () => {
+    const { term: t, sandbox } = await start();
+    sandbox.faults.add({ method: 'GET', path: /\/clusters$/, latencyMs: 4000 });
+    await acceptRegion(t);
+    await requestArrived(sandbox, 'GET', /\/clusters$/);
+    const pressed = Date.now();
+    await t.type(KEY.ctrlC);
+    await t.waitFor('Cancelled; nothing was changed.', 3000);
+    // Said before the slow answer came back: the read was abandoned, not waited for.
+    expect(Date.now() - pressed).toBeLessThan(3000);
+    expect((await t.exit()).exitCode).toBe(130);
+    expect(t.screen()).not.toContain('? Cluster');
+    expect(writes(sandbox)).toEqual([]);
+  });
+
+  it('Ctrl+C while the confirmed rule is being written: finished and verified, not left half-done', async () => {
+    const { term: t, sandbox } = await start();
+    sandbox.faults.add({ method: 'POST', path: 'security-group-rules', latencyMs: 1500 });
+    const group = onlyEniGroup(sandbox.world, 'demo-turbo');
+    await acceptRegion(t);
+    await pickCluster(t, 0);
+    await t.waitFor('(y/N)');
+    await t.type('y', KEY.enter);
+    await requestArrived(sandbox, 'POST', /security-group-rules/);
+    await t.type(KEY.ctrlC);
+    await t.waitFor('Done and verified.');
+    await t.waitFor('it was finished and verified instead of being left half-done');
+    expect((await t.exit()).exitCode).toBe(0);
+    const deny = rulesOfGroup(sandbox.world, group.id).filter((r) => r.action === 'deny');
+    expect(deny.map((r) => r.remote_ip_prefix)).toEqual(['192.168.0.61/32']);
+  });
+
   it('a standard cluster: writes the iptables script to the chosen file, changes nothing in the cloud', async () => {
     const { term: t, sandbox, cwd } = await start();
     await acceptRegion(t);
