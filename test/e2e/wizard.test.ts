@@ -21,6 +21,9 @@ import {
 import { BIN, ROOT, sandboxEnv } from '../helpers/cli.js';
 import { KEY, spawnPty, type PtyRun } from '../helpers/pty.js';
 
+/** Select Graphic Rendition: colours, bold, dim. */
+const SGR = new RegExp(String.raw`\u001b\[[0-9;]*m`);
+
 let handle: SandboxHandle | undefined;
 let term: PtyRun | undefined;
 
@@ -137,6 +140,8 @@ describe('wizard in a pseudo-terminal', () => {
     expect(writes(sandbox)).toEqual([
       `POST /v3/${SANDBOX_CREDENTIALS.projectId}/vpc/security-group-rules`,
     ]);
+    // NO_COLOR: cursor movement only, no colour or bold anywhere (prompts, plan, report).
+    expect(t.raw()).not.toMatch(SGR);
   });
 
   it('declining at the confirmation writes nothing (Enter takes the default No)', async () => {

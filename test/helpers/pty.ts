@@ -21,6 +21,8 @@ export interface PtyExit {
 export interface PtyRun {
   /** Everything written to the terminal so far, escape sequences removed. */
   screen(): string;
+  /** Everything written to the terminal so far, as written. */
+  raw(): string;
   /**
    * Waits until `text` appears in output that came after the previous match, so the same prompt
    * text asked twice is waited for twice. Resolves with the screen up to the end of the match.
@@ -114,6 +116,7 @@ export function spawnPty(file: string, args: readonly string[], opts: PtyOptions
 
   return {
     screen,
+    raw: () => raw,
     waitFor(text, timeoutMs = DEFAULT_TIMEOUT_MS) {
       return until(
         () => {
