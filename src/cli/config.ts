@@ -20,7 +20,7 @@ export const ENV_VARS = {
   cceEndpoint: ['CCE_HARDEN_CCE_ENDPOINT'], // CCE API base URL
   vpcEndpoint: ['CCE_HARDEN_VPC_ENDPOINT'], // VPC API base URL
   iamEndpoint: ['CCE_HARDEN_IAM_ENDPOINT'], // IAM API base URL (project id look-up only)
-  projectLookup: ['CCE_HARDEN_PROJECT_LOOKUP'], // "iam": look up missing project ids read-only in IAM
+  projectLookup: ['CCE_HARDEN_PROJECT_LOOKUP'], // iam (default): look up missing project ids read-only; off: never
   // Behaviour.
   timeout: ['CCE_HARDEN_TIMEOUT_MS'], // per-request timeout in ms (default 15000)
   retryBase: ['CCE_HARDEN_RETRY_BASE_MS'], // first retry delay in ms, doubled each time (default 300)
@@ -82,18 +82,21 @@ export function parseRegions(value: string | undefined): string[] {
 
 const REGION_ID = /^[a-z]{2,}(-[a-z0-9]+)+$/;
 
-/** Whether a region without a project id is looked up (read-only) in IAM: CCE_HARDEN_PROJECT_LOOKUP=iam. */
+/**
+ * Whether a region without a configured project id is looked up, read-only, in IAM (the default),
+ * or is a usage error (CCE_HARDEN_PROJECT_LOOKUP=off, for jobs that must make no IAM call).
+ */
 export function projectLookupEnabled(env: Record<string, string | undefined>): boolean {
   const v = pick(env, 'projectLookup');
-  if (v === undefined || v === 'off') return false;
-  if (v === 'iam') return true;
+  if (v === undefined || v === 'iam') return true;
+  if (v === 'off') return false;
   throw new UsageError(`CCE_HARDEN_PROJECT_LOOKUP is "${v}": expected iam or off.`);
 }
 
 /**
  * Cloud settings for one region. Reports every missing piece at once, with what to set.
- * With `projectIdLookup`, a missing project id is not a problem: `projectId` is then empty and
- * the caller fills it in from IAM (cli/projects.ts).
+ * With `projectIdLookup` and credentials, a missing project id is not a problem: `projectId` is
+ * then empty and the caller fills it in from IAM (cli/projects.ts).
  */
 export function resolveCloudConfig(
   env: Record<string, string | undefined>,
@@ -123,11 +126,12 @@ export function resolveCloudConfig(
   const ids = parseProjectIds(flags.projectId ?? pick(env, 'projectId'));
   const projectId =
     resolvedProjectId ?? (region ? ids.byRegion.get(region) : undefined) ?? ids.single;
-  if (!projectId && !opts.projectIdLookup) {
+  // The IAM look-up needs the credentials: without them, the project id is reported missing too.
+  if (!projectId && !(opts.projectIdLookup && ak && sk)) {
     problems.push(
       region && ids.byRegion.size > 0
-        ? `No project id for region ${region}: add ${region}=<id> to HUAWEICLOUD_SDK_PROJECT_ID or --project-id, or set CCE_HARDEN_PROJECT_LOOKUP=iam to look it up read-only in IAM.`
-        : 'No project id: pass --project-id or set HUAWEICLOUD_SDK_PROJECT_ID (project ids are per region; see "My Credentials" in the console), or set CCE_HARDEN_PROJECT_LOOKUP=iam to look it up read-only in IAM.',
+        ? `No project id for region ${region}: add ${region}=<id> to HUAWEICLOUD_SDK_PROJECT_ID or --project-id.`
+        : 'No project id: pass --project-id or set HUAWEICLOUD_SDK_PROJECT_ID (project ids are per region; see "My Credentials" in the console).',
     );
   }
   if (problems.length > 0) {

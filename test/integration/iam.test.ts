@@ -22,6 +22,7 @@ import { runCli, sandboxEnv } from '../helpers/cli.js';
 const NORTH = 'cn-north-4';
 const SOUTH = 'ap-southeast-1';
 const SOUTH_ID = '5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e';
+const BOTH_REGIONS = `${NORTH},${SOUTH}`;
 
 let handle: SandboxHandle | undefined;
 afterEach(async () => {
@@ -196,13 +197,9 @@ describe('IAM project look-up', () => {
   });
 });
 
-describe('the CLI with CCE_HARDEN_PROJECT_LOOKUP=iam', () => {
+describe('the CLI without a project-id mapping', () => {
   function env(h: SandboxHandle, extra: Record<string, string | undefined> = {}) {
-    return sandboxEnv(h, {
-      HUAWEICLOUD_SDK_PROJECT_ID: undefined,
-      CCE_HARDEN_PROJECT_LOOKUP: 'iam',
-      ...extra,
-    });
+    return sandboxEnv(h, { HUAWEICLOUD_SDK_PROJECT_ID: undefined, ...extra });
   }
 
   it('checks a fleet in two regions with project ids from IAM: one look-up per region, no POST', async () => {
@@ -243,15 +240,40 @@ describe('the CLI with CCE_HARDEN_PROJECT_LOOKUP=iam', () => {
     noPosts(h);
   });
 
-  it('without the look-up a missing project id stays a usage error that names both fixes', async () => {
+  it('CCE_HARDEN_PROJECT_LOOKUP=iam says the default explicitly', async () => {
+    const h = (handle = await startSandbox({ world: twoRegions() }));
+    const r = await runCli(
+      ['check', '--all', '--region', SOUTH, '--json'],
+      env(h, { CCE_HARDEN_PROJECT_LOOKUP: 'iam' }),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(h.log.map((e) => e.path)[0]).toBe('/v3/projects');
+    noPosts(h);
+  });
+
+  it('CCE_HARDEN_PROJECT_LOOKUP=off: a missing project id is a usage error, before any call', async () => {
+    const h = (handle = await startSandbox({ world: twoRegions() }));
+    const r = await runCli(
+      ['check', '--all', '--region', BOTH_REGIONS],
+      env(h, {
+        CCE_HARDEN_PROJECT_LOOKUP: 'off',
+        HUAWEICLOUD_SDK_PROJECT_ID: `${SOUTH}=${SOUTH_ID}`,
+      }),
+    );
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain(`No project id for region ${NORTH}`);
+    expect(h.log).toHaveLength(0);
+  });
+
+  it('without credentials the project id is reported missing too (IAM cannot be asked)', async () => {
     const h = (handle = await startSandbox({ world: twoRegions() }));
     const r = await runCli(
       ['check', '--all', '--region', NORTH],
-      env(h, { CCE_HARDEN_PROJECT_LOOKUP: undefined }),
+      env(h, { HUAWEICLOUD_SDK_SK: undefined }),
     );
     expect(r.code).toBe(64);
+    expect(r.stderr).toContain('HUAWEICLOUD_SDK_SK');
     expect(r.stderr).toContain('HUAWEICLOUD_SDK_PROJECT_ID');
-    expect(r.stderr).toContain('CCE_HARDEN_PROJECT_LOOKUP=iam');
     expect(h.log).toHaveLength(0);
   });
 
