@@ -290,6 +290,20 @@ describe('wizard in a pseudo-terminal', () => {
     expect(writes(sandbox)).toHaveLength(1);
   });
 
+  it('no cluster can be picked (all hibernating): lists them and says why, exit 1', async () => {
+    const world = new WorldBuilder({ seed: 'wizard-asleep' })
+      .project({ region: SANDBOX_CREDENTIALS.region, id: SANDBOX_CREDENTIALS.projectId })
+      .turboCluster({ name: 'asleep', phase: 'Hibernation', subNetworkInterfaces: 0 })
+      .build();
+    const { term: t, sandbox } = await start([], { world });
+    await acceptRegion(t);
+    await t.waitFor(/asleep +Turbo +Hibernation +cannot check/);
+    await t.waitFor('No cluster in cn-north-4 is Available.');
+    expect((await t.exit()).exitCode).toBe(1);
+    expect(t.screen()).not.toContain('? Cluster');
+    expect(writes(sandbox)).toEqual([]);
+  });
+
   describe('no credentials', () => {
     const noCredentials = {
       HUAWEICLOUD_SDK_AK: undefined,

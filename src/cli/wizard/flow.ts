@@ -168,11 +168,16 @@ async function chooseCluster(
   const only = observations[0];
   if (flags.cluster && only) return only;
   const reports = observations.map((o) => o.report);
-  const id = await s.ask.select(
-    'Cluster',
-    clusterChoices(reports, printable),
-    defaultClusterId(reports),
-  );
+  const choices = clusterChoices(reports, printable);
+  if (choices.every((c) => c.disabled)) {
+    // Nothing can be picked: list them with their phase instead of an empty menu.
+    choices.forEach((c) => s.say(`  ${c.name}`));
+    throw new NotFoundError(
+      `No cluster in ${s.ctx.global.region ?? 'this region'} is Available.`,
+      'Wake or finish creating a cluster, then run cce-harden again.',
+    );
+  }
+  const id = await s.ask.select('Cluster', choices, defaultClusterId(reports));
   const chosen = observations.find((o) => o.report.id === id);
   if (!chosen) throw new NotFoundError(`Cluster ${id} is no longer in the list.`);
   return chosen;
