@@ -112,9 +112,22 @@ describe('missingSettings: the check before the first question', () => {
     expect(m.credentials.map((c) => c.variable)).toEqual([
       'HUAWEICLOUD_SDK_AK',
       'HUAWEICLOUD_SDK_SK',
-      'HUAWEICLOUD_SDK_PROJECT_ID',
     ]);
     expect(m.region?.variable).toBe('HUAWEICLOUD_SDK_REGION');
+  });
+
+  it.each([
+    [{}, false],
+    [{ CCE_HARDEN_PROJECT_LOOKUP: 'iam' }, false],
+    [{ CCE_HARDEN_PROJECT_LOOKUP: 'off' }, true],
+    [{ CCE_HARDEN_PROJECT_LOOKUP: 'maybe' }, true],
+    [{ CCE_HARDEN_PROJECT_LOOKUP: 'off', HW_PROJECT_ID: 'p' }, false],
+  ])('the project id is needed only when the IAM look-up is off: %j', (extra, needed) => {
+    const env = { HUAWEICLOUD_SDK_AK: 'a', HUAWEICLOUD_SDK_SK: 'b', ...extra };
+    expect(missingSettings(env, {}).credentials.map((c) => c.variable)).toEqual(
+      needed ? ['HUAWEICLOUD_SDK_PROJECT_ID'] : [],
+    );
+    expect(missingSettings(env, { projectId: 'from-flag' }).credentials).toEqual([]);
   });
 
   it('accepts the HW_* aliases, ignores blank values, and takes the flags', () => {
@@ -141,10 +154,11 @@ describe('missingSettings: the check before the first question', () => {
   });
 
   it('envInstructions: one aligned .env line each, with a comment', () => {
-    const lines = envInstructions(missingSettings({ HW_ACCESS_KEY: 'x' }, {}).credentials);
+    const env = { HW_ACCESS_KEY: 'x', CCE_HARDEN_PROJECT_LOOKUP: 'off' };
+    const lines = envInstructions(missingSettings(env, {}).credentials);
     expect(lines).toEqual([
       '  HUAWEICLOUD_SDK_SK=<secret access key>   # or HW_SECRET_KEY',
-      '  HUAWEICLOUD_SDK_PROJECT_ID=<project id>  # console: My Credentials > API Credentials; or --project-id',
+      '  HUAWEICLOUD_SDK_PROJECT_ID=<project id>  # CCE_HARDEN_PROJECT_LOOKUP=off: set it (console: My Credentials), or --project-id',
     ]);
   });
 });

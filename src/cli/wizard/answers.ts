@@ -5,7 +5,7 @@
 import type { ClusterReport } from '../../core/report.js';
 import type { HardenOptions } from '../commands/harden.js';
 import type { IptablesOptions } from '../commands/iptables.js';
-import { pick } from '../config.js';
+import { pick, projectLookupEnabled } from '../config.js';
 
 /** Flags of `cce-harden wizard` (plus the global ones, read from the context). */
 export interface WizardFlags {
@@ -122,11 +122,12 @@ export function missingSettings(
       note: 'or HW_SECRET_KEY',
     });
   }
-  if (!flags.projectId && !pick(env, 'projectId')) {
+  // With the key pair, a missing project id is looked up read-only in IAM unless that is off.
+  if (!flags.projectId && !pick(env, 'projectId') && !lookupEnabled(env)) {
     credentials.push({
       variable: 'HUAWEICLOUD_SDK_PROJECT_ID',
       example: '<project id>',
-      note: 'console: My Credentials > API Credentials; or --project-id',
+      note: 'CCE_HARDEN_PROJECT_LOOKUP=off: set it (console: My Credentials), or --project-id',
     });
   }
   const region =
@@ -138,6 +139,14 @@ export function missingSettings(
           note: 'or --region',
         };
   return { credentials, region };
+}
+
+function lookupEnabled(env: Record<string, string | undefined>): boolean {
+  try {
+    return projectLookupEnabled(env);
+  } catch {
+    return false; // an invalid setting is reported when the cloud is first called
+  }
 }
 
 /** `.env` lines for what is missing, aligned, with a comment each. */
