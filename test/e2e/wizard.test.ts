@@ -8,8 +8,10 @@ import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BLOCK_BEGIN, readPostInstallScript } from '../../src/core/post-install.js';
 import {
   demoWorld,
+  findCluster,
   rulesOfGroup,
   startSandbox,
   WorldBuilder,
@@ -245,6 +247,36 @@ describe('wizard in a pseudo-terminal', () => {
     expect(statSync(file).mode & 0o111).not.toBe(0);
     expect(spawnSync('sh', ['-n', file]).status).toBe(0);
     expect(writes(sandbox)).toEqual([]);
+  });
+
+  it('a standard cluster: installs on the node pools after its own plan and confirmation', async () => {
+    const { term: t, sandbox } = await start();
+    await acceptRegion(t);
+    await pickCluster(t, 3); // demo-tunnel
+    await t.waitFor('tunnel network: FORWARD chain');
+    await t.waitFor('? The iptables script for the nodes that exist now');
+    await t.type(KEY.down, KEY.down, KEY.enter); // skip
+    await t.waitFor("? Also add the rules to the node pools' post-install scripts");
+    await t.type('y', KEY.enter);
+    await t.waitFor('~ update post-install script (node pool demo-tunnel-pool)');
+    await t.waitFor('(y/N)');
+    expect(writes(sandbox)).toEqual([]);
+    await t.type('y', KEY.enter);
+    await t.waitFor('Verdict         compliant');
+    await t.waitFor('on a node added to the pool from now on');
+    await t.waitFor('curl -k -m 5 https://192.168.3.14:5443');
+    expect((await t.exit()).exitCode).toBe(0);
+
+    const cluster = findCluster(sandbox.world, 'demo-tunnel');
+    const pool = cluster?.nodePools.find((p) => p.metadata.name === 'demo-tunnel-pool');
+    if (!pool) throw new Error('demo-tunnel-pool is missing from the world');
+    const script = readPostInstallScript(pool);
+    expect(script.ok && script.script).toContain(BLOCK_BEGIN);
+    expect(script.ok && script.script).toMatch(
+      /FORWARD -s 172\.16\.0\.0\/16 -d 192\.168\.3\.14 .*-j REJECT/,
+    );
+    expect(writes(sandbox)).toHaveLength(1);
+    expect(writes(sandbox)[0]).toMatch(/^PUT .*\/nodepools\//);
   });
 
   it('an already-hardened cluster: says so, changes nothing, shows how to verify', async () => {

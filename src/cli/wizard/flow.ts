@@ -398,8 +398,14 @@ async function hardenStandard(s: Session, region: string, obs: Observation): Pro
     code = await runIptables(runCtx, run.install);
     sayHeldBackCancel(s);
   }
-  if (code === ExitCode.ok && run.render) {
-    sayVerify(s, obs.report.apiServer, 'on a node after running the script there');
+  if (code === ExitCode.ok) {
+    sayVerify(
+      s,
+      obs.report.apiServer,
+      run.render
+        ? 'on a node after running the script there'
+        : 'on a node added to the pool from now on',
+    );
   }
   return code;
 }
