@@ -1,13 +1,35 @@
 #!/usr/bin/env node
 // Thin shim: everything lives in the built entry point. Only this file sets the exit code.
-import { run } from '../dist/main.js';
+import { readFileSync } from 'node:fs';
 
-// A reader that goes away (`cce-harden check --all | head`) is not an error worth a stack trace.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (err) => {
-    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
-  });
+/** `--help`, `-h`, `<command> --help` and `--version` alone are served from dist/help.json. */
+function prebuiltHelp(args) {
+  if (args.length > 2) return undefined;
+  try {
+    const help = JSON.parse(readFileSync(new URL('../dist/help.json', import.meta.url), 'utf8'));
+    if (args.length === 1 && args[0] === '--version') return help.version;
+    const [first, second] = args;
+    const isHelp = (a) => a === '--help' || a === '-h';
+    if (args.length === 1 && isHelp(first)) return help.commands[''];
+    if (args.length === 2 && isHelp(second)) return help.commands[first];
+  } catch {
+    // No prebuilt help (e.g. a partial build): the program renders it.
+  }
+  return undefined;
 }
 
-process.exitCode = await run(process.argv.slice(2));
+const args = process.argv.slice(2);
+const text = prebuiltHelp(args);
+if (text !== undefined) {
+  process.stdout.write(text);
+} else {
+  // A reader that goes away (`cce-harden check --all | head`) is not worth a stack trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
+  const { run } = await import('../dist/main.js');
+  process.exitCode = await run(args);
+}

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { CommanderError } from 'commander';
 import { ExitCode } from './core/exit-codes.js';
 import { isCceHardenError, UsageError } from './core/errors.js';
-import { toReportError } from './core/harden.js';
+import { toReportError } from './core/report-error.js';
 import { renderJson } from './render/json.js';
 import { loadEnv } from './cli/config.js';
 import type { CommandContext, GlobalOptions } from './cli/context.js';

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
-import { defaultEndpoints, type CloudConfig } from '../cloud/clients.js';
+import type { CloudConfig } from '../cloud/clients.js';
+import { defaultEndpoints } from '../cloud/endpoints.js';
 import { UsageError } from '../core/errors.js';
 
 /**

@@ -2,11 +2,6 @@ import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunReport } from '../core/report.js';
 import { makeColors } from '../render/colors.js';
-import { renderJson } from '../render/json.js';
-import { renderJunit } from '../render/junit.js';
-import { renderPrometheus } from '../render/prometheus.js';
-import { renderTable } from '../render/table.js';
-import { renderText } from '../render/text.js';
 import type { Io } from './io.js';
 
 export const OUTPUT_FORMATS = ['text', 'json', 'table', 'prometheus', 'junit'] as const;
@@ -21,20 +16,29 @@ export interface OutputSettings {
   startedAtMs: number;
 }
 
-export function renderReport(report: RunReport, s: OutputSettings, nowMs: number): string {
+/** Renderers load on use: a run needs one of them, and none before it has a result. */
+export async function renderReport(
+  report: RunReport,
+  s: OutputSettings,
+  nowMs: number,
+): Promise<string> {
   const colors = makeColors(s.color && !s.out);
   switch (s.format) {
     case 'json':
-      return renderJson(report);
+      return (await import('../render/json.js')).renderJson(report);
     case 'table':
-      return renderTable(report, { colors, quiet: s.quiet });
+      return (await import('../render/table.js')).renderTable(report, { colors, quiet: s.quiet });
     case 'prometheus':
-      return renderPrometheus(report, { timestampSeconds: Math.floor(s.startedAtMs / 1000) });
+      return (await import('../render/prometheus.js')).renderPrometheus(report, {
+        timestampSeconds: Math.floor(s.startedAtMs / 1000),
+      });
     case 'junit':
-      return renderJunit(report, { durationSeconds: (nowMs - s.startedAtMs) / 1000 });
+      return (await import('../render/junit.js')).renderJunit(report, {
+        durationSeconds: (nowMs - s.startedAtMs) / 1000,
+      });
     case 'text':
       if (s.quiet && report.status === 'compliant') return '';
-      return renderText(report, { colors });
+      return (await import('../render/text.js')).renderText(report, { colors });
   }
 }
 
@@ -43,7 +47,7 @@ export function renderReport(report: RunReport, s: OutputSettings, nowMs: number
  * a reader (node_exporter's textfile collector, a CI job) never sees half a file.
  */
 export async function emitReport(io: Io, report: RunReport, s: OutputSettings): Promise<void> {
-  const text = renderReport(report, s, Date.now());
+  const text = await renderReport(report, s, Date.now());
   if (s.out) {
     const tmp = path.join(path.dirname(s.out), `.${path.basename(s.out)}.${process.pid}.tmp`);
     await writeFile(tmp, text);

@@ -16,15 +16,6 @@ export interface CloudConfig {
   userAgent: string;
 }
 
-export function defaultEndpoints(region: string): { cce: string; vpc: string; iam: string } {
-  // Built for any region id: the SDK's own region tables are short and throw on unknown ids.
-  return {
-    cce: `https://cce.${region}.myhuaweicloud.com`,
-    vpc: `https://vpc.${region}.myhuaweicloud.com`,
-    iam: `https://iam.${region}.myhuaweicloud.com`,
-  };
-}
-
 /* eslint-disable @typescript-eslint/no-explicit-any -- the SDK ships loose typings; its
    responses are plain snake_case JSON anyway (reference §1.1), typed in cce.ts and vpc.ts. */
 export type SdkClient = any;

@@ -2,7 +2,10 @@ import { addonFindings } from './addons.js';
 import { readClusterFacts, selectCluster, type ClusterFacts } from './cluster.js';
 import { mapLimit } from './concurrency.js';
 import { CceHardenError, CloudError, UsageError } from './errors.js';
-import type { ClusterReport, Finding, ReportError } from './report.js';
+import { toReportError } from './report-error.js';
+
+export { toReportError };
+import type { ClusterReport, Finding } from './report.js';
 import {
   desiredRule,
   evaluateRules,
@@ -60,27 +63,6 @@ export interface Observation {
   /** Egress rules of the ENI group as last read. */
   rules: SgRule[];
   report: ClusterReport;
-}
-
-export function toReportError(err: unknown): ReportError {
-  if (err instanceof CloudError) {
-    return {
-      code: err.code,
-      message: err.message,
-      requestId: err.requestId ?? null,
-      httpStatus: err.httpStatus ?? null,
-      errorCode: err.errorCode ?? null,
-      hint: err.hint ?? null,
-    };
-  }
-  if (err instanceof CceHardenError) {
-    return { code: err.code, message: err.message, requestId: null, hint: err.hint ?? null };
-  }
-  return {
-    code: 'INTERNAL',
-    message: err instanceof Error ? err.message : String(err),
-    requestId: null,
-  };
 }
 
 function baseReport(ref: string, facts: ClusterFacts | null, region?: string): ClusterReport {

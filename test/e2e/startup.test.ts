@@ -102,9 +102,10 @@ afterAll(() => handle.close());
 
 describe('startup loads no cloud SDK', () => {
   it.each([
-    ['--help', ['--help'], /Usage: cce-harden/],
-    ['--version', ['--version'], /^\d+\.\d+\.\d+/],
-    ['check --help', ['check', '--help'], /--all/],
+    ['--help', ['--help'], /Usage: cce-harden/, 'prebuilt'],
+    ['--version', ['--version'], /^\d+\.\d+\.\d+/, 'prebuilt'],
+    ['check --help', ['check', '--help'], /--all/, 'prebuilt'],
+    ['check --help --region x', ['check', '--help', '--region', 'x'], /--all/, 'program'],
     [
       'offline iptables',
       [
@@ -117,14 +118,17 @@ describe('startup loads no cloud SDK', () => {
         'vpc',
       ],
       /iptables/,
+      'program',
     ],
-  ])('%s', async (_name, argv, expected) => {
+  ])('%s', async (_name, argv, expected, path) => {
     const r = await runProbed(argv);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(expected);
     // The probes saw the CLI itself (so an empty list cannot pass by accident)...
-    expect(r.modules.some((m) => m.includes('commander'))).toBe(true);
-    expect(r.modules.some((m) => m.endsWith('/dist/main.js'))).toBe(true);
+    expect(r.modules.some((m) => m.endsWith('/bin/cce-harden.js'))).toBe(true);
+    // ...the bare help requests answered from dist/help.json without loading the program...
+    expect(r.modules.some((m) => m.endsWith('/dist/main.js'))).toBe(path === 'program');
+    expect(r.modules.some((m) => m.includes('commander'))).toBe(path === 'program');
     // ...and nothing of the cloud.
     expect(cloudModules(r.modules)).toEqual([]);
   });
