@@ -42,6 +42,7 @@ Environment (also read from ./.env; flags win):
   HUAWEICLOUD_SDK_REGION                      region id(s), e.g. cn-north-4 (or HW_REGION_NAME)
   CCE_HARDEN_CCE_ENDPOINT, CCE_HARDEN_VPC_ENDPOINT, CCE_HARDEN_IAM_ENDPOINT
                                               endpoint overrides (private clouds, the sandbox)
+  CCE_HARDEN_PROJECT_LOOKUP                   iam (default): look missing project ids up read-only; off
   NO_COLOR                                    no colour`;
 
 /** Builds the commander program. `onInvoke` receives what was asked; nothing runs at parse time. */

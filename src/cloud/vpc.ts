@@ -5,6 +5,7 @@ import type {
   SgRule,
   SgRuleSpec,
 } from '../core/types.js';
+import { mapLimit } from '../core/concurrency.js';
 import { CloudError } from '../core/errors.js';
 import type { SdkClient } from './clients.js';
 import { translateSdkError } from './errors.js';
@@ -33,6 +34,7 @@ interface Page {
 
 /** Rules are fetched for many groups per request; this bounds the URL length. */
 const IDS_PER_REQUEST = 40;
+const CHUNKS_IN_FLIGHT = 4;
 
 export function normalizeRule(w: WireRule): SgRule {
   const protocol =
@@ -109,10 +111,12 @@ export class VpcAdapter implements RuleStore {
     filter: { direction?: 'ingress' | 'egress' } = {},
   ): Promise<SgRule[]> {
     const ids = [...new Set(securityGroupIds)];
-    const out: SgRule[] = [];
-    for (let i = 0; i < ids.length; i += IDS_PER_REQUEST) {
-      const chunk = ids.slice(i, i + IDS_PER_REQUEST);
-      const rules = await this.paginate<WireRule>(
+    const chunks: string[][] = [];
+    for (let i = 0; i < ids.length; i += IDS_PER_REQUEST)
+      chunks.push(ids.slice(i, i + IDS_PER_REQUEST));
+    // A few chunks at a time: a large fleet has dozens, and each may have several pages.
+    const perChunk = await mapLimit(chunks, CHUNKS_IN_FLIGHT, (chunk) =>
+      this.paginate<WireRule>(
         'ListSecurityGroupRules',
         (marker) =>
           this.client.listSecurityGroupRules({
@@ -122,10 +126,9 @@ export class VpcAdapter implements RuleStore {
             ...(marker ? { marker } : {}),
           }),
         'security_group_rules',
-      );
-      out.push(...rules.map(normalizeRule));
-    }
-    return out;
+      ),
+    );
+    return perChunk.flat().map(normalizeRule);
   }
 
   async createRule(rule: SgRuleSpec, opts: { dryRun?: boolean } = {}): Promise<CreateRuleResult> {
