@@ -1,111 +1,38 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import {
+  EMPTY_BODY_SHA256,
+  canonicalRequest,
+  hmacHex,
+  parseQueryPairs,
+  sha256Hex,
+  signRequest as signWithSteps,
+  stringToSign,
+} from '../cloud/signer.js';
 
 /**
- * SDK-HMAC-SHA256 as the Huawei Cloud API gateway checks it (reference §6). Both directions live
- * here: `verifyRequest` for the server, `signRequest` for tests that need to hand-craft requests
- * (a wrong SK, a tampered body, a stale date) that the SDK itself would never send.
+ * The gateway's side of SDK-HMAC-SHA256 (reference §6): `verifyRequest` checks what the server
+ * received; the canonical form itself is the client's (cloud/signer.ts), so client and server
+ * cannot drift apart. `signRequest` here lets tests hand-craft requests (a wrong SK, a tampered
+ * body, a stale date) that the SDK itself would never send.
  */
 
-export const SIGNING_ALGORITHM = 'SDK-HMAC-SHA256';
-export const EMPTY_BODY_SHA256 = createHash('sha256').update('').digest('hex');
+export {
+  EMPTY_BODY_SHA256,
+  SIGNING_ALGORITHM,
+  canonicalQuery,
+  canonicalRequest,
+  canonicalUri,
+  formatSdkDate,
+  hmacHex,
+  parseQueryPairs,
+  sha256Hex,
+  strictEncode,
+  stringToSign,
+  type CanonicalParts,
+} from '../cloud/signer.js';
+
 /** The gateway refuses an X-Sdk-Date further than this from its clock. */
 export const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
-
-/** RFC 3986 unreserved characters stay, everything else is %XX (uppercase, UTF-8). */
-export function strictEncode(s: string): string {
-  return encodeURIComponent(s).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-}
-
-/**
- * Canonical URI: each segment of the path *as sent on the wire* is encoded again, and a trailing
- * slash is added. Re-encoding the already-encoded path is what the SDK does, so `%7B` becomes
- * `%257B` on both sides.
- */
-export function canonicalUri(wirePath: string): string {
-  const joined = wirePath.split('/').map(strictEncode).join('/');
-  return joined.endsWith('/') ? joined : `${joined}/`;
-}
-
-/** Decoded query pairs in wire order. `+` means space, as in form encoding. */
-export function parseQueryPairs(rawQuery: string): [string, string][] {
-  const pairs: [string, string][] = [];
-  if (rawQuery === '') return pairs;
-  for (const part of rawQuery.split('&')) {
-    if (part === '') continue;
-    const eq = part.indexOf('=');
-    const k = eq < 0 ? part : part.slice(0, eq);
-    const v = eq < 0 ? '' : part.slice(eq + 1);
-    pairs.push([decodeQueryComponent(k), decodeQueryComponent(v)]);
-  }
-  return pairs;
-}
-
-function decodeQueryComponent(s: string): string {
-  // Throws URIError on malformed escapes; the server turns that into a 400.
-  return decodeURIComponent(s.replace(/\+/g, ' '));
-}
-
-/** Keys sorted, values of a repeated key sorted, both strictly encoded (JS default sort). */
-export function canonicalQuery(pairs: readonly [string, string][]): string {
-  const byKey = new Map<string, string[]>();
-  for (const [k, v] of pairs) {
-    const list = byKey.get(k);
-    if (list) list.push(v);
-    else byKey.set(k, [v]);
-  }
-  const out: string[] = [];
-  for (const k of [...byKey.keys()].sort()) {
-    for (const v of (byKey.get(k) ?? []).sort()) out.push(`${strictEncode(k)}=${strictEncode(v)}`);
-  }
-  return out.join('&');
-}
-
-export interface CanonicalParts {
-  method: string;
-  /** Path exactly as on the wire, without the query. */
-  wirePath: string;
-  queryPairs: readonly [string, string][];
-  /** Lowercase header name -> value, for every signed header. */
-  headers: Readonly<Record<string, string>>;
-  signedHeaders: readonly string[];
-  payloadHash: string;
-}
-
-export function canonicalRequest(p: CanonicalParts): string {
-  const names = [...p.signedHeaders].sort();
-  const headerLines = names.map((n) => `${n}:${p.headers[n] ?? ''}\n`).join('');
-  return [
-    p.method.toUpperCase(),
-    canonicalUri(p.wirePath),
-    canonicalQuery(p.queryPairs),
-    headerLines,
-    names.join(';'),
-    p.payloadHash,
-  ].join('\n');
-}
-
-export function stringToSign(sdkDate: string, canonical: string): string {
-  return [SIGNING_ALGORITHM, sdkDate, sha256Hex(canonical)].join('\n');
-}
-
-export function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-export function hmacHex(key: string, data: string): string {
-  return createHmac('sha256', key).update(data).digest('hex');
-}
-
-/** `YYYYMMDDTHHmmssZ` in UTC, the X-Sdk-Date format. */
-export function formatSdkDate(d: Date): string {
-  return d
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '');
-}
 
 export function parseSdkDate(s: string): Date | undefined {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(s);
@@ -127,33 +54,10 @@ export interface SignInput {
   date?: Date;
 }
 
-/**
- * Headers to send: the given ones plus `host`, `x-sdk-date` and `authorization`. Every header
- * passed in is signed, as the SDK signs every header present at signing time.
- */
+/** Headers to send: the given ones plus `host`, `x-sdk-date` and `authorization`, all signed. */
 export function signRequest(input: SignInput): Record<string, string> {
-  const u = new URL(input.url);
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(input.headers ?? {})) headers[k.toLowerCase()] = v;
-  headers['host'] ??= u.host;
-  headers['x-sdk-date'] ??= formatSdkDate(input.date ?? new Date());
-  const rawQuery = u.search.startsWith('?') ? u.search.slice(1) : u.search;
-  const body = input.body ?? '';
-  const payloadHash =
-    headers['x-sdk-content-sha256'] ?? (body.length === 0 ? EMPTY_BODY_SHA256 : sha256Hex(body));
-  const signedHeaders = Object.keys(headers).sort();
-  const canonical = canonicalRequest({
-    method: input.method,
-    wirePath: u.pathname,
-    queryPairs: parseQueryPairs(rawQuery),
-    headers,
-    signedHeaders,
-    payloadHash,
-  });
-  const signature = hmacHex(input.sk, stringToSign(headers['x-sdk-date'], canonical));
-  headers['authorization'] =
-    `${SIGNING_ALGORITHM} Access=${input.ak}, SignedHeaders=${signedHeaders.join(';')}, Signature=${signature}`;
-  return headers;
+  const { ak, sk, date, ...req } = input;
+  return signWithSteps(req, { ak, sk }, date).headers;
 }
 
 export interface ParsedAuthorization {

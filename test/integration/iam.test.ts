@@ -1,19 +1,16 @@
 /**
- * Project ids through IAM: the client signer against the reference's test vector and the
- * sandbox's verifier, the read-only look-up against the sandbox (exactly one project or a clear
- * error, never a POST), and the CLI resolving a whole fleet's project ids with it.
+ * Project ids through IAM: the read-only look-up against the sandbox (exactly one project or a
+ * clear error, never a POST), and the CLI resolving a whole fleet's project ids with it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { IamProjectResolver } from '../../src/cloud/iam.js';
 import { Retrier } from '../../src/cloud/retry.js';
-import { signRequest } from '../../src/cloud/signer.js';
 import { AuthError, NotFoundError } from '../../src/core/errors.js';
 import type { RunReport } from '../../src/core/report.js';
 import {
   SANDBOX_CREDENTIALS,
   WorldBuilder,
   startSandbox,
-  verifyRequest,
   type SandboxHandle,
   type World,
 } from '../../src/sandbox/index.js';
@@ -50,83 +47,8 @@ function noPosts(h: SandboxHandle): void {
   expect(h.log.filter((e) => e.method !== 'GET')).toEqual([]);
 }
 
-describe('SDK-HMAC-SHA256 client signer', () => {
-  it('reproduces the reference test vector', () => {
-    const steps = signRequest(
-      {
-        method: 'GET',
-        url: 'http://127.0.0.1:18443/v3/0123456789abcdef0123456789abcdef/vpc/security-group-rules?security_group_id=sg-1&direction=egress&remote_ip_prefix=192.168.0.61%2F32&priority=1',
-        headers: {
-          'Content-Type': 'application/json',
-          'X-Project-Id': '0123456789abcdef0123456789abcdef',
-        },
-      },
-      { ak: 'EXAMPLEAK', sk: 'EXAMPLE-SK-0123456789' },
-      new Date(Date.UTC(2026, 10, 29, 15, 19, 22)),
-    );
-    expect(steps.canonicalRequest).toBe(
-      [
-        'GET',
-        '/v3/0123456789abcdef0123456789abcdef/vpc/security-group-rules/',
-        'direction=egress&priority=1&remote_ip_prefix=192.168.0.61%2F32&security_group_id=sg-1',
-        'content-type:application/json',
-        'host:127.0.0.1:18443',
-        'x-project-id:0123456789abcdef0123456789abcdef',
-        'x-sdk-date:20261129T151922Z',
-        '',
-        'content-type;host;x-project-id;x-sdk-date',
-        'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
-      ].join('\n'),
-    );
-    expect(steps.stringToSign).toBe(
-      'SDK-HMAC-SHA256\n20261129T151922Z\n60c6e4904ff4157f27ab63fa15fbe53f8198107083be54a1bc1a2b88664b3689',
-    );
-    expect(steps.signature).toBe(
-      'a00261259e4b06802b7f6296f80c0e613e1c493f86010530ee8983d2bde34ffa',
-    );
-    expect(steps.headers['authorization']).toBe(
-      'SDK-HMAC-SHA256 Access=EXAMPLEAK, SignedHeaders=content-type;host;x-project-id;x-sdk-date, Signature=a00261259e4b06802b7f6296f80c0e613e1c493f86010530ee8983d2bde34ffa',
-    );
-  });
-
-  it('signs repeated query keys, a body and a security token the way the gateway checks them', () => {
-    const now = new Date();
-    const body = JSON.stringify({ a: 'b c' });
-    const url = 'http://127.0.0.1:9/v3/p/x?b=2&a=z&a=y&q=a%20b%2Bc';
-    const { headers } = signRequest(
-      {
-        method: 'POST',
-        url,
-        headers: { 'content-type': 'application/json', 'x-security-token': 'tok' },
-        body,
-      },
-      SANDBOX_CREDENTIALS,
-      now,
-    );
-    expect(headers['authorization']).toContain(
-      'SignedHeaders=content-type;host;x-sdk-date;x-security-token,',
-    );
-    const u = new URL(url);
-    const verdict = (sk: string, sentBody: string) =>
-      verifyRequest(
-        {
-          method: 'POST',
-          rawUrl: u.pathname + u.search,
-          headers,
-          body: Buffer.from(sentBody),
-        },
-        () => sk,
-        now,
-      );
-    expect(verdict(SANDBOX_CREDENTIALS.sk, body)).toEqual({
-      ok: true,
-      ak: SANDBOX_CREDENTIALS.ak,
-      securityToken: 'tok',
-    });
-    expect(verdict('another-sk', body).ok).toBe(false);
-    expect(verdict(SANDBOX_CREDENTIALS.sk, `${body} `).ok).toBe(false);
-  });
-});
+// The signer itself (src/cloud/signer.ts) is checked against the reference vector and the
+// sandbox's verifier in test/sandbox/signing.test.ts.
 
 describe('IAM project look-up', () => {
   it('resolves each region to its one project with one signed GET, cached per run', async () => {
