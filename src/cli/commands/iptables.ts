@@ -18,6 +18,7 @@ import {
   type IptablesFormat,
 } from '../../render/iptables.js';
 import { renderJson } from '../../render/json.js';
+import type { CloudSession } from '../cloud-session.js';
 import type { CommandContext } from '../context.js';
 import { emitReport } from '../output.js';
 import { modelForCluster, standardFactsBuilder } from '../standard-facts.js';
@@ -110,7 +111,7 @@ export async function runIptables(ctx: CommandContext, opts: IptablesOptions): P
   let model: IptablesModel;
   let clusterName: string | undefined;
   if (opts.cluster) {
-    const obs = await observeOne(ctx, opts);
+    const { obs } = await observeOne(ctx, opts);
     model = modelForCluster(obs.facts as NonNullable<Observation['facts']>, opts.portOnly);
     clusterName = obs.report.name;
   } else {
@@ -135,19 +136,23 @@ export async function runIptables(ctx: CommandContext, opts: IptablesOptions): P
 }
 
 /** Reads one standard cluster (and its node pools) through the CCE API. */
-async function observeOne(ctx: CommandContext, opts: IptablesOptions): Promise<Observation> {
+async function observeOne(
+  ctx: CommandContext,
+  opts: IptablesOptions,
+): Promise<{ obs: Observation; session: CloudSession }> {
   const { results } = await observeRegions(
     ctx,
     { clusters: [opts.cluster as string], all: false, dryRun: opts.dryRun, yes: opts.yes },
     { withAddons: false, portOnly: opts.portOnly },
   );
-  const obs = results[0]?.observations[0];
-  if (!obs) throw new CloudError('The cluster could not be read.');
+  const region = results[0];
+  const obs = region?.observations[0];
+  if (!region || !obs) throw new CloudError('The cluster could not be read.');
   if (obs.facts?.isTurbo) {
     modelForCluster(obs.facts, opts.portOnly); // throws the Turbo error, which points to `apply`
   }
   if (obs.report.error) throw errorFromReport(obs);
-  return obs;
+  return { obs, session: region.session };
 }
 
 function errorFromReport(obs: Observation): Error {
@@ -165,16 +170,7 @@ function errorFromReport(obs: Observation): Error {
  * only the script changed. Plan, confirm, apply, re-read, verify.
  */
 async function installOnNodePools(ctx: CommandContext, opts: IptablesOptions): Promise<number> {
-  const { results } = await observeRegions(
-    ctx,
-    { clusters: [opts.cluster as string], all: false, dryRun: opts.dryRun, yes: opts.yes },
-    { withAddons: false, portOnly: opts.portOnly },
-  );
-  const region = results[0];
-  const obs = region?.observations[0];
-  if (!region || !obs) throw new CloudError('The cluster could not be read.');
-  if (obs.facts?.isTurbo) modelForCluster(obs.facts, opts.portOnly);
-  if (obs.report.error) throw errorFromReport(obs);
+  const { obs, session } = await observeOne(ctx, opts);
   const facts = obs.facts as NonNullable<Observation['facts']>;
   const standardFacts = (await standardFactsBuilder(opts.portOnly))(facts);
   const changes = planNodePoolUpdates(
@@ -197,11 +193,11 @@ async function installOnNodePools(ctx: CommandContext, opts: IptablesOptions): P
     try {
       for (const change of changes) {
         await ctx.ui.step(`Updating node pool ${change.target}`, () =>
-          region.session.nodePools.updateNodePool(facts.id, change.after as RawNodePool),
+          session.nodePools.updateNodePool(facts.id, change.after as RawNodePool),
         );
         updated.add(change.targetId);
       }
-      const pools = await region.session.deps.cce.listNodePools(facts.id);
+      const pools = await session.deps.cce.listNodePools(facts.id);
       const verify = checkStandardCluster(
         standardFacts,
         pools.filter((p) => updated.has(p.metadata.uid)),
