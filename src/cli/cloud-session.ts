@@ -29,7 +29,7 @@ export async function openCloudSession(
   return {
     region: config.region,
     projectId: config.projectId,
-    deps: { cce, vpc, concurrency },
+    deps: { cce, vpc, concurrency, pods: vpc },
     nodePools: cce,
   };
 }

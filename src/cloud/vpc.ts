@@ -1,5 +1,7 @@
 import type {
   CreateRuleResult,
+  PodInterface,
+  PodInterfaceReader,
   RuleStore,
   SecurityGroup,
   SgRule,
@@ -62,7 +64,7 @@ export function normalizeRule(w: WireRule): SgRule {
   };
 }
 
-export class VpcAdapter implements RuleStore {
+export class VpcAdapter implements RuleStore, PodInterfaceReader {
   constructor(
     private readonly client: SdkClient,
     private readonly retrier: Retrier,
@@ -129,6 +131,30 @@ export class VpcAdapter implements RuleStore {
       ),
     );
     return perChunk.flat().map(normalizeRule);
+  }
+
+  /** Pod network interfaces of the given subnets, with the groups each is bound to. */
+  async listPodInterfaces(subnetIds: readonly string[]): Promise<PodInterface[]> {
+    if (subnetIds.length === 0) return [];
+    const items = await this.paginate<{
+      id: string;
+      virsubnet_id: string;
+      security_groups?: string[];
+    }>(
+      'ListSubNetworkInterfaces',
+      (marker) =>
+        this.client.listSubNetworkInterfaces({
+          virsubnet_id: [...subnetIds],
+          limit: this.pageSize,
+          ...(marker ? { marker } : {}),
+        }),
+      'sub_network_interfaces',
+    );
+    return items.map((i) => ({
+      id: i.id,
+      subnetId: i.virsubnet_id,
+      securityGroupIds: i.security_groups ?? [],
+    }));
   }
 
   async createRule(rule: SgRuleSpec, opts: { dryRun?: boolean } = {}): Promise<CreateRuleResult> {

@@ -17,6 +17,7 @@ import { findEniSecurityGroup } from './security-group.js';
 import { checkStandardCluster, type StandardFacts } from './standard-check.js';
 import type {
   ClusterReader,
+  PodInterfaceReader,
   RawAddon,
   RawCluster,
   RawNodePool,
@@ -32,6 +33,8 @@ export interface HardenDeps {
   vpc: RuleStore;
   /** Parallel per-cluster calls (add-ons, node pools). */
   concurrency: number;
+  /** Pod network interfaces (Turbo pre-flight); without it that check is skipped. */
+  pods?: PodInterfaceReader;
 }
 
 export interface ObserveOptions {
@@ -170,6 +173,7 @@ export async function observe(deps: HardenDeps, opts: ObserveOptions): Promise<O
   if (turbo.length > 0) await observeTurbo(deps, turbo, opts);
 
   if (opts.withAddons) {
+    // The pre-flight the guide asks for: who still needs the API server, and who the rule reaches.
     await mapLimit(
       ready.filter((o) => !o.report.error),
       deps.concurrency,
@@ -179,11 +183,59 @@ export async function observe(deps: HardenDeps, opts: ObserveOptions): Promise<O
           obs.report.findings.push(...addonFindings(obs.addons));
         } catch (err) {
           fail(obs, err);
+          return;
+        }
+        if (deps.pods && obs.group && obs.facts?.eniSubnetIds.length) {
+          obs.report.findings.push(...(await podInterfaceFindings(deps.pods, obs)));
         }
       },
     );
   }
   return observations;
+}
+
+/**
+ * Pods whose network interface is not bound to the ENI group (a workload annotation, a
+ * SecurityGroup resource or node-pool podSecurityGroups replaced it) are not reached by the rule;
+ * where another group is bound first, its rules are evaluated first (reference §3, §4.5).
+ */
+async function podInterfaceFindings(
+  pods: PodInterfaceReader,
+  obs: Observation,
+): Promise<Finding[]> {
+  const group = obs.group as SecurityGroup;
+  let interfaces;
+  try {
+    interfaces = await pods.listPodInterfaces(obs.facts?.eniSubnetIds ?? []);
+  } catch (err) {
+    return [
+      {
+        code: 'pod-interfaces-unreadable',
+        severity: 'info',
+        message: `Could not read the pods' network interfaces to see which security groups they use (${toReportError(err).message}).`,
+      },
+    ];
+  }
+  const outside = interfaces.filter((i) => !i.securityGroupIds.includes(group.id));
+  const behind = interfaces.filter(
+    (i) => i.securityGroupIds.includes(group.id) && i.securityGroupIds[0] !== group.id,
+  );
+  const findings: Finding[] = [];
+  if (outside.length > 0) {
+    findings.push({
+      code: 'pods-outside-eni-group',
+      severity: 'warning',
+      message: `${outside.length} of ${interfaces.length} pod network interfaces in the cluster's ENI subnets are not bound to ${group.name}: a workload or node pool sets its own security group, so the rule does not reach those pods.`,
+    });
+  }
+  if (behind.length > 0) {
+    findings.push({
+      code: 'pods-other-group-first',
+      severity: 'info',
+      message: `${behind.length === 1 ? '1 pod network interface has' : `${behind.length} pod network interfaces have`} another security group bound before ${group.name}; rules of the group bound first are evaluated first.`,
+    });
+  }
+  return findings;
 }
 
 /** Standard clusters: the node pools' post-install scripts must carry the current block. */

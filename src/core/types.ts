@@ -114,3 +114,15 @@ export type CreateRuleResult =
   | { status: 'created'; rule: SgRule }
   | { status: 'exists'; ruleId: string | null }
   | { status: 'validated' };
+
+/** A pod's network interface on a Turbo cluster (VPC sub-network interface). */
+export interface PodInterface {
+  id: string;
+  subnetId: string;
+  securityGroupIds: string[];
+}
+
+/** Which security groups pods really use: implemented by cloud/vpc.ts. */
+export interface PodInterfaceReader {
+  listPodInterfaces(subnetIds: readonly string[]): Promise<PodInterface[]>;
+}

@@ -386,6 +386,30 @@ describe('apply', () => {
     expect(writes(h)).toEqual([]);
   });
 
+  it('pre-flight: pods whose interfaces use other security groups are named before anything changes', async () => {
+    const b = new WorldBuilder()
+      .securityGroup({ name: 'team-a-pods' })
+      .turboCluster({ name: 'pods', subNetworkInterfaces: 2 });
+    const eni = b
+      .build()
+      .projects[0]?.securityGroups.find((g) => g.name.startsWith('pods-cce-eni-'))?.name as string;
+    b.subNetworkInterface({ cluster: 'pods', securityGroups: ['team-a-pods'] });
+    b.subNetworkInterface({ cluster: 'pods', securityGroups: ['team-a-pods', eni] });
+    const h = await sandbox(b.build());
+    const r = await runCli(['apply', '--cluster', 'pods', '--dry-run', '--json'], sandboxEnv(h));
+    expect(r.code).toBe(2);
+    const findings = json(r).clusters[0]?.findings ?? [];
+    expect(findings.find((f) => f.code === 'pods-outside-eni-group')?.message).toMatch(
+      /^1 of 4 pod network interfaces/,
+    );
+    expect(findings.find((f) => f.code === 'pods-other-group-first')?.message).toMatch(
+      /^1 pod network interfaces/,
+    );
+    const list = h.log.find((e) => e.path.endsWith('/vpc/sub-network-interfaces'));
+    expect(list?.query.virsubnet_id).toBeDefined();
+    expect(writes(h)).toEqual([]);
+  });
+
   it('a standard cluster named explicitly is an error pointing to the iptables path', async () => {
     const h = await sandbox();
     const r = await runCli(['apply', '--cluster', 'demo-vpc', '--yes', '--json'], sandboxEnv(h));
