@@ -403,7 +403,7 @@ describe('apply', () => {
       /^1 of 4 pod network interfaces/,
     );
     expect(findings.find((f) => f.code === 'pods-other-group-first')?.message).toMatch(
-      /^1 pod network interfaces/,
+      /^1 pod network interface has/,
     );
     const list = h.log.find((e) => e.path.endsWith('/vpc/sub-network-interfaces'));
     expect(list?.query.virsubnet_id).toBeDefined();
