@@ -44,6 +44,7 @@ export async function createRetrier(
     ...(Number.isFinite(base) && base > 0
       ? { baseDelayMs: base, maxDelayMs: Math.max(base * 16, 100) }
       : {}),
+    onCall: ({ operation, ms, ok }) => ui.debug(`${operation} ${ok ? 'ok' : 'failed'} in ${ms} ms`),
     onRetry: ({ operation, attempt, delayMs, error }) =>
       ui.debug(
         `${operation}: attempt ${attempt} failed (${error.httpStatus ?? 'no answer'} ${error.errorCode ?? ''}); retrying in ${delayMs} ms`,

@@ -15,6 +15,8 @@ export interface RetryOptions {
     delayMs: number;
     error: CloudError;
   }) => void;
+  /** Called after each attempt (for --debug logging). */
+  onCall?: (info: { operation: string; ms: number; ok: boolean }) => void;
 }
 
 export const DEFAULT_RETRY: RetryOptions = { maxAttempts: 5, baseDelayMs: 300, maxDelayMs: 8000 };
@@ -29,7 +31,8 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  */
 export class Retrier {
   private pausedUntil = 0;
-  private readonly opts: Required<Omit<RetryOptions, 'onRetry'>> & Pick<RetryOptions, 'onRetry'>;
+  private readonly opts: Required<Omit<RetryOptions, 'onRetry' | 'onCall'>> &
+    Pick<RetryOptions, 'onRetry' | 'onCall'>;
   /** Calls made, retries included: the benchmark and tests read it. */
   calls = 0;
   retries = 0;
@@ -54,9 +57,13 @@ export class Retrier {
       const wait = this.pausedUntil - Date.now();
       if (wait > 0) await this.opts.sleep(wait);
       this.calls++;
+      const started = Date.now();
       try {
-        return await call();
+        const result = await call();
+        this.opts.onCall?.({ operation, ms: Date.now() - started, ok: true });
+        return result;
       } catch (raw) {
+        this.opts.onCall?.({ operation, ms: Date.now() - started, ok: false });
         const err = translateSdkError(raw, operation);
         if (!(err instanceof CloudError) || !err.retryable || attempt >= this.opts.maxAttempts) {
           throw err;
