@@ -219,6 +219,10 @@ function nextSteps(report: RunReport, c: ClusterReport): string[] {
           `Run \`cce-harden apply ${clusterFlags(c)}\` to fix it (add --dry-run to preview).`,
         ];
       }
+      if (c.changes.length > 0 && c.changes.every((ch) => !ch.applied)) {
+        // A plan waiting for confirmation.
+        return ['Nothing changes unless you confirm.'];
+      }
       return [`Run \`cce-harden check ${clusterFlags(c)}\` and review the findings.`];
   }
 }

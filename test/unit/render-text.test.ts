@@ -227,7 +227,8 @@ describe('renderText', () => {
   it.each([
     ['check', {}, 'Run `cce-harden apply --cluster prod-turbo --region cn-north-4` to fix it'],
     ['apply', { dryRun: true }, 'Run the same command without --dry-run'],
-    ['apply', {}, 'Run `cce-harden check --cluster prod-turbo --region cn-north-4`'],
+    // A plan shown before the confirmation prompt: nothing was applied yet.
+    ['apply', {}, 'Nothing changes unless you confirm.'],
   ])('drift after %s %j suggests the right next step', (command, over, expected) => {
     const out = renderText(run([drift], { command, ...over }));
     expect(out).toContain(expected);
