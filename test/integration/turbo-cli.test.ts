@@ -121,6 +121,23 @@ describe('check', () => {
     expect(c?.error?.hint).toContain('demo-turbo-hardened');
   });
 
+  it('an ambiguous name (two clusters called the same): an error asking for the id', async () => {
+    const h = await sandbox();
+    // CCE refuses duplicate names when creating; a listing can still hold two (e.g. one being
+    // deleted), so the world is edited after it is built.
+    const project = h.world.projects[0];
+    const original = project?.clusters.find((c) => c.cluster.metadata.name === 'demo-turbo');
+    const twin = structuredClone(original) as NonNullable<typeof original>;
+    twin.cluster.metadata.uid = '00000000-0000-4000-8000-0000000000aa';
+    project?.clusters.push(twin);
+    const r = await runCli(['check', '--cluster', 'demo-turbo', '--json'], sandboxEnv(h));
+    expect(r.code).toBe(1);
+    const c = json(r).clusters[0];
+    expect(c?.error?.code).toBe('USAGE');
+    expect(c?.error?.message).toContain(twin.cluster.metadata.uid);
+    expect(c?.error?.hint).toContain('cluster id');
+  });
+
   it('a hibernating cluster is reported, not guessed at', async () => {
     const h = await sandbox();
     const r = await runCli(['check', '--cluster', 'demo-sleepy', '--json'], sandboxEnv(h));
