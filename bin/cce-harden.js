@@ -31,5 +31,8 @@ if (text !== undefined) {
     });
   }
   const { run } = await import('../dist/main.js');
-  process.exitCode = await run(args);
+  const code = await run(args);
+  // Cancelled (nothing was written): do not wait for a read still in flight to time out.
+  if (code === 130) process.exit(code);
+  process.exitCode = code;
 }
