@@ -1,5 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { NotFoundError, UsageError } from './errors.js';
+import { containerCidrsOf } from './iptables.js';
 import type { RawCluster } from './types.js';
 
 /** The internal API server port when the endpoint URL names none (the CCE default). */
@@ -82,13 +83,6 @@ export function parseApiServerUrl(
 
 export function readClusterFacts(raw: RawCluster): ClusterFacts {
   const net = raw.spec.containerNetwork ?? {};
-  // `cidr` is deprecated and ignored by CCE when `cidrs` is present (reference §2.3).
-  const cidrs =
-    net.cidrs && net.cidrs.length > 0
-      ? net.cidrs.map((c) => c.cidr).filter((c): c is string => typeof c === 'string')
-      : net.cidr
-        ? [net.cidr]
-        : [];
   const eni = raw.spec.eniNetwork ?? {};
   const eniSubnetIds = [
     ...new Set(
@@ -118,7 +112,7 @@ export function readClusterFacts(raw: RawCluster): ClusterFacts {
     version: raw.spec.version ?? null,
     apiServer,
     apiServerProblem,
-    containerCidrs: cidrs,
+    containerCidrs: containerCidrsOf(raw),
     eniSubnetIds,
     eniSubnetCidr: eni.eniSubnetCIDR ?? null,
   };

@@ -79,6 +79,8 @@ export interface RunReport {
   clusters: ClusterReport[];
   /** A failure that happened before any cluster could be looked at (bad config, auth). */
   error?: ReportError;
+  /** `iptables` without --install: what was rendered (format, text, and the rule model). */
+  rendered?: { format: string; text: string; model: unknown };
 }
 
 /** Run status from cluster statuses: any error wins, then drift, else compliant. */

@@ -167,42 +167,17 @@ describe('iptables --install', () => {
   it('replaces an older block in place when the API server moves', async () => {
     handle = await startSandbox({ world: demoWorld() });
     const env = sandboxEnv(handle);
-    expect(
-      (
-        await runCli(
-          [
-            'iptables',
-            '--cluster',
-            'demo-vpc',
-            '--install',
-            '--yes',
-            '--nodepool',
-            'demo-vpc-pool',
-          ],
-          env,
-        )
-      ).code,
-    ).toBe(0);
+    const installOnMainPool = () =>
+      runCli(
+        ['iptables', '--cluster', 'demo-vpc', '--install', '--yes', '--nodepool', 'demo-vpc-pool'],
+        env,
+      );
+    expect((await installOnMainPool()).code).toBe(0);
     const ep = findCluster(handle.world, 'demo-vpc')?.cluster.status?.endpoints?.[0] as {
       url: string;
     };
     ep.url = 'https://192.168.2.10:5443';
-    expect(
-      (
-        await runCli(
-          [
-            'iptables',
-            '--cluster',
-            'demo-vpc',
-            '--install',
-            '--yes',
-            '--nodepool',
-            'demo-vpc-pool',
-          ],
-          env,
-        )
-      ).code,
-    ).toBe(0);
+    expect((await installOnMainPool()).code).toBe(0);
     const text = script(pools(handle, 'demo-vpc').find((p) => p.metadata.name === 'demo-vpc-pool'));
     expect(text.split(BLOCK_BEGIN).length - 1).toBe(1);
     expect(parseBlock(extractBlock(text) as string).apiServerIp).toBe('192.168.2.10');

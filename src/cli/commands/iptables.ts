@@ -122,9 +122,7 @@ export async function runIptables(ctx: CommandContext, opts: IptablesOptions): P
     await writeFile(opts.out, text, { mode: format === 'post-install' ? 0o644 : 0o755 });
     ctx.ui.info(`Wrote the ${format} for ${clusterName ?? 'the given network'} to ${opts.out}.`);
   } else if (ctx.output.format === 'json') {
-    ctx.io.stdout.write(
-      renderJson({ ...buildReport(ctx, []), rendered: { format, text, model } } as never),
-    );
+    ctx.io.stdout.write(renderJson({ ...buildReport(ctx, []), rendered: { format, text, model } }));
   } else {
     ctx.io.stdout.write(text);
   }
