@@ -47,3 +47,18 @@ export {
   type VerifyInput,
   type VerifyResult,
 } from './signing.js';
+export {
+  startKubeEmulator,
+  SANDBOX_KUBE_USER,
+  type KubeEmulator,
+  type KubeLogEntry,
+} from './k8s/server.js';
+export {
+  hardenedNodeRules,
+  kubeOf,
+  type KubeClusterState,
+  type KubeIptablesRule,
+  type KubeNodeState,
+  type KubePod,
+} from './k8s/kube-world.js';
+export { PROBE_TARGETS_ENV } from './k8s/api.js';

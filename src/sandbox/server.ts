@@ -15,6 +15,8 @@ import { Query } from './http/query.js';
 import { Router, type Reply, type Route } from './http/router.js';
 import { newRequestId } from './ids.js';
 import type { RequestLogEntry } from './request-log.js';
+import { startKubeEmulator, type KubeEmulator } from './k8s/server.js';
+import { clusterCertRoutes } from './routes/cce-cluster-cert.js';
 import { clusterRoutes } from './routes/cce-clusters.js';
 import { nodePoolRoutes } from './routes/cce-node-pools.js';
 import { iamRoutes } from './routes/iam.js';
@@ -47,6 +49,8 @@ export interface SandboxHandle {
   /** Every request, also refused ones, in arrival order. */
   log: RequestLogEntry[];
   faults: FaultInjector;
+  /** The Kubernetes API emulator (HTTPS) that kubeconfigs issued by this sandbox point at. */
+  kube: KubeEmulator;
   clearLog(): void;
   close(): Promise<void>;
 }
@@ -56,6 +60,7 @@ const MAX_BODY_BYTES = 12 * 1024 * 1024;
 
 const router = new Router().add(
   ...clusterRoutes,
+  ...clusterCertRoutes,
   ...nodePoolRoutes,
   ...securityGroupRoutes,
   ...ruleRoutes,
@@ -82,6 +87,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
   const faults = new FaultInjector();
   const secrets = new Map((opts.credentials ?? [SANDBOX_CREDENTIALS]).map((c) => [c.ak, c.sk]));
   const now = opts.now ?? (() => new Date());
+  const kube = await startKubeEmulator(() => state.world, now, opts.host ?? '127.0.0.1');
 
   const server = createServer((req, res) => {
     void serve(req, res).catch((err: unknown) => {
@@ -199,6 +205,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
         body,
         requestId: entry.requestId,
         now: at,
+        kube,
       });
     } catch (err) {
       if (!(err instanceof ApiFailure)) throw err;
@@ -300,14 +307,16 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     },
     log,
     faults,
+    kube,
     clearLog() {
       log.length = 0;
     },
     close() {
-      return new Promise<void>((resolve) => {
+      const closing = new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      return Promise.all([closing, kube.close()]).then(() => undefined);
     },
   };
 }
@@ -319,6 +328,7 @@ function send(
 ): void {
   entry.status = reply.status;
   const headers: Record<string, string> = {
+    ...reply.headers,
     'Content-Type': 'application/json',
     'X-Request-Id': entry.requestId,
   };

@@ -1,4 +1,5 @@
 import type { RawAddon, RawCluster, RawNodePool } from '../core/types.js';
+import type { KubeClusterState } from './k8s/kube-world.js';
 
 /**
  * The sandbox's whole state. It is plain JSON on purpose: it is written to a file between CLI
@@ -33,6 +34,8 @@ export interface WorldCluster {
   cluster: RawCluster;
   addons: RawAddon[];
   nodePools: RawNodePool[];
+  /** The cluster's Kubernetes side (k8s/), derived from the CCE objects when absent. */
+  kube?: KubeClusterState;
 }
 
 /** VPC v3 SecurityGroup as listed (ShowSecurityGroup adds `security_group_rules`). */

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -167,6 +167,8 @@ describe('concurrent processes', () => {
         files: [join(ROOT, 'src/sandbox/index.ts')],
       }),
     );
+    // The compiled sandbox imports packages (node-forge): resolve them from the repository.
+    await symlink(join(ROOT, 'node_modules'), join(built, 'node_modules'), 'dir');
     const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
     await promisify(execFile)(process.execPath, [tsc, '-p', tsconfig]).catch(
       (e: { stdout?: string }) => {

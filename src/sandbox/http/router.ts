@@ -12,12 +12,24 @@ export interface RouteContext {
   body: unknown;
   requestId: string;
   now: Date;
+  /** The Kubernetes API emulator of this sandbox (kubeconfig issuing). */
+  kube?: KubeIssuer;
+}
+
+/** What the kubeconfig route needs from the Kubernetes API emulator (k8s/server.ts). */
+export interface KubeIssuer {
+  url: string;
+  refusingUrl: string;
+  caPem: string;
+  issueClient(clusterId: string, days: number): { certPem: string; keyPem: string };
 }
 
 export interface Reply {
   status: number;
   /** Omitted for empty answers (204). */
   body?: unknown;
+  /** Extra response headers (e.g. CCE's `Port-ID`). */
+  headers?: Record<string, string>;
 }
 
 /**
