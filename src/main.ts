@@ -142,6 +142,21 @@ async function dispatch(ctx: CommandContext, inv: Invocation): Promise<number> {
         out: ctx.global.out,
       });
     }
+    case 'verify': {
+      const { runVerify } = await import('./cli/commands/verify.js');
+      return runVerify(ctx, {
+        clusters: (o.cluster as string[] | undefined) ?? [],
+        all: Boolean(o.all),
+        kubeconfig: o.kubeconfig as string | undefined,
+        context: o.context as string | undefined,
+        endpoint: (o.endpoint as string | undefined) ?? 'internal',
+        nodes: (o.nodes as string | undefined) ?? 'pool',
+        metadata: Boolean(o.metadata),
+        image: (o.image as string | undefined) ?? 'docker.io/curlimages/curl:8.11.1',
+        cleanup: Boolean(o.cleanup),
+        timeout: (o.timeout as number | undefined) ?? 120,
+      });
+    }
     case 'sandbox': {
       const { runSandboxCommand } = await import('./cli/commands/sandbox.js');
       return runSandboxCommand(ctx, {

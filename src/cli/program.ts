@@ -175,6 +175,45 @@ export function buildProgram(version: string, onInvoke: (inv: Invocation) => voi
     .action(invoke('iptables'));
 
   program
+    .command('verify')
+    .description(
+      'prove from inside the cluster that pods cannot reach the API server: probe pods on each node pool (Turbo) or node (standard)',
+    )
+    .option('--cluster <name|id>', 'cluster to verify (repeatable)', collect)
+    .option('--all', 'every cluster of every --region')
+    .option(
+      '--kubeconfig <file>',
+      'use this kubeconfig (default: KUBECONFIG, else a short-lived one CCE issues, kept in memory only)',
+    )
+    .option('--context <name>', 'context of the --kubeconfig file')
+    .addOption(
+      new Option('--endpoint <which>', 'API address of the CCE-issued kubeconfig')
+        .choices(['internal', 'external'])
+        .default('internal'),
+    )
+    .addOption(
+      new Option(
+        '--nodes <which>',
+        'all: one probe per node (standard clusters always probe every node)',
+      )
+        .choices(['all', 'pool'])
+        .default('pool'),
+    )
+    .option('--metadata', 'also probe the metadata service 169.254.169.254:80')
+    .option(
+      '--image <ref>',
+      'probe image with sh and curl (mirror it to SWR for clusters without internet)',
+      'docker.io/curlimages/curl:8.11.1',
+    )
+    .option('--cleanup', 'only delete probe pods an interrupted run left behind')
+    .option('--timeout <seconds>', 'how long the probe pods get to finish', positiveInt, 120)
+    .addHelpText(
+      'after',
+      `\nExit codes: 0 every probe blocked, 2 a pod reached the API server, 1 could not verify.\nNeeds the RBAC in templates/verify-rbac.yaml (see docs/verify.md); deletes every pod it creates.\n\nExamples:\n  cce-harden verify --cluster prod-turbo\n  cce-harden verify --cluster prod-vpc --endpoint external --json\n  cce-harden verify --cluster prod-turbo --kubeconfig ~/.kube/prod --context admin\n  cce-harden verify --cluster prod-turbo --cleanup`,
+    )
+    .action(invoke('verify'));
+
+  program
     .command('sandbox')
     .description(
       'run the built-in CCE + VPC emulator in the foreground and print the variables that point cce-harden (or any SDK program) at it',

@@ -1,3 +1,5 @@
+import type { VerifyDetails } from './verify/verdict.js';
+
 /**
  * The result document. `--output json` prints exactly one RunReport; the other formats (text,
  * table, prometheus, junit) are renderings of the same data. Schema changes extend, never break.
@@ -67,6 +69,8 @@ export interface ClusterReport {
   findings: Finding[];
   changes: Change[];
   error?: ReportError;
+  /** `verify`: what was probed from inside the cluster and what came back. */
+  verify?: VerifyDetails;
 }
 
 export interface RunReport {

@@ -183,6 +183,7 @@ function errorLines(err: ReportError, colors: Colors): string[] {
 }
 
 function nextSteps(report: RunReport, c: ClusterReport): string[] {
+  if (report.command === 'verify') return verifyNextSteps(c);
   switch (c.status) {
     case 'compliant':
       if (c.changes.some((ch) => ch.applied)) return ['Done and verified.'];
@@ -225,6 +226,59 @@ function nextSteps(report: RunReport, c: ClusterReport): string[] {
       }
       return [`Run \`cce-harden check ${clusterFlags(c)}\` and review the findings.`];
   }
+}
+
+/** `verify`: what to do about what the probe pods saw. */
+function verifyNextSteps(c: ClusterReport): string[] {
+  if (c.status === 'compliant') {
+    return c.verify
+      ? ['Every probe was blocked: pods on the probed nodes cannot reach the API server.']
+      : ['Nothing to do.'];
+  }
+  if (c.status === 'error') {
+    return [
+      c.error?.hint ? printable(c.error.hint) : 'Fix the problem above and run verify again.',
+    ];
+  }
+  if (c.status !== 'drift') return [];
+  const steps: string[] = [];
+  const cover = c.findings.find((f) => f.code === 'endpoint-port-not-covered');
+  if (cover) {
+    const fix = /Fix: (.*)$/.exec(cover.message)?.[1];
+    if (fix)
+      steps.push(`Cover every API server port: \`${printable(fix)}\`, then run verify again.`);
+  }
+  if (c.category === 'Turbo') {
+    if (!cover) steps.push(`Run \`cce-harden apply ${clusterFlags(c)}\`, then verify again.`);
+    steps.push(
+      'A pod that still connects uses another security group or host networking: see the pods-outside-eni-group finding of apply.',
+    );
+  } else {
+    steps.push(
+      `Run the script from \`cce-harden iptables ${clusterFlags(c)} --out harden.sh\` as root on each node listed above, then verify again.`,
+    );
+  }
+  return steps;
+}
+
+function probeLines(c: ClusterReport, colors: Colors): string[] {
+  const v = c.verify;
+  if (!v || v.probes.length === 0) return [];
+  const out = ['', colors.bold('Probes')];
+  const placeWidth = Math.max(...v.probes.map((p) => p.place.length));
+  const targetWidth = Math.max(...v.probes.map((p) => p.target.length + p.address.length + 3));
+  for (const p of v.probes) {
+    const word =
+      p.verdict === 'blocked'
+        ? colors.green('blocked')
+        : p.verdict === 'reachable'
+          ? colors.bold(colors.red('REACHABLE'))
+          : colors.yellow('error');
+    out.push(
+      `  ${printable(p.place).padEnd(placeWidth)}  ${`${printable(p.target)} (${printable(p.address)})`.padEnd(targetWidth)}  ${word} ${colors.dim(printable(p.reason))}`,
+    );
+  }
+  return out;
 }
 
 function field(label: string, value: string, colors: Colors): string {
@@ -273,6 +327,8 @@ function renderCluster(report: RunReport, c: ClusterReport, colors: Colors): str
     const [first, ...rest] = errorLines(c.error, colors);
     out.push(field('Error', first ?? '', colors), ...rest.map((l) => ' '.repeat(16) + l));
   }
+
+  out.push(...probeLines(c, colors));
 
   if (c.findings.length > 0) {
     out.push('', colors.bold('Findings'));

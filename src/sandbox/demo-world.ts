@@ -1,4 +1,5 @@
 import { SANDBOX_CREDENTIALS } from './credentials.js';
+import { hardenedNodeRules, withKube } from './k8s/kube-world.js';
 import type { World } from './world.js';
 import { WorldBuilder } from './world-builder.js';
 
@@ -14,6 +15,10 @@ export const DEMO_EXISTING_POST_INSTALL =
  * - demo-vpc: standard, VPC network, two container CIDRs (one iptables rule per CIDR)
  * - demo-tunnel: standard, tunnel network, only the deprecated single `cidr`
  * - demo-sleepy: Turbo in Hibernation, no endpoints
+ * - demo-vpc-mixed: standard, VPC network, three nodes of which one never ran the iptables script
+ *   (only `verify` can see that: the cloud shows the same node pool for all three)
+ * and on the Kubernetes side: the `kubernetes` Service of demo-turbo has its endpoint on 5444
+ * (kube-apiserver itself), so a rule for 5443 alone leaves in-cluster clients connected.
  * plus decoy groups: demo-turbo-old-cce-eni-* is a left-over of a deleted cluster whose name
  * starts with "demo-turbo", so a prefix match (instead of an exact pattern) picks the wrong group.
  */
@@ -62,6 +67,14 @@ export function demoWorld(): World {
     addons: ['coredns'],
     subNetworkInterfaces: 0,
   });
+  b.standardCluster({
+    name: 'demo-vpc-mixed',
+    mode: 'vpc-router',
+    apiServerIp: '192.168.5.12',
+    cidrs: ['10.8.0.0/16'],
+    addons: ['coredns', 'everest'],
+    nodePools: [{ name: 'demo-mixed-pool', initialNodeCount: 3 }],
+  });
   // Decoys that belong to no cluster: a residual ENI group of a deleted "demo-turbo-old" and a
   // hand-made group whose name merely mentions the cluster.
   b.securityGroup({ name: 'demo-turbo-old-cce-eni-7f3kq', defaultRules: true });
@@ -77,5 +90,13 @@ export function demoWorld(): World {
     priority: 1,
     description: 'ssh',
   });
-  return b.build();
+  const world = b.build();
+  withKube(world, 'demo-turbo', (k) => {
+    k.endpointPort = 5444;
+  });
+  withKube(world, 'demo-vpc-mixed', (k, wc) => {
+    // Two nodes ran the block; the last one joined before it existed and never did.
+    for (const node of k.nodes.slice(0, -1)) node.iptables = hardenedNodeRules(wc);
+  });
+  return world;
 }

@@ -62,3 +62,4 @@ export {
   type KubePod,
 } from './k8s/kube-world.js';
 export { PROBE_TARGETS_ENV } from './k8s/api.js';
+export { withKube } from './k8s/kube-world.js';

@@ -223,3 +223,19 @@ export function findClusterById(
 export function newUid(world: World, label: string): string {
   return nextUuid(world, label);
 }
+
+/** Sets up (or changes) the Kubernetes side of one cluster of a built world. */
+export function withKube(
+  world: World,
+  clusterName: string,
+  change: (state: KubeClusterState, wc: WorldCluster) => void,
+): World {
+  for (const project of world.projects) {
+    const wc = project.clusters.find((c) => c.cluster.metadata.name === clusterName);
+    if (wc) {
+      change(kubeOf(world, project, wc), wc);
+      return world;
+    }
+  }
+  throw new Error(`no cluster ${clusterName}`);
+}

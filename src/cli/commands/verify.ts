@@ -1,0 +1,437 @@
+import { randomBytes } from 'node:crypto';
+import { hostname, userInfo } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CancelledError, CloudError, UsageError } from '../../core/errors.js';
+import { ExitCode } from '../../core/exit-codes.js';
+import type { Observation } from '../../core/harden.js';
+import type { ClusterReport } from '../../core/report.js';
+import { toReportError } from '../../core/report-error.js';
+import type { KubeAccess } from '../../core/verify/access.js';
+import {
+  DEFAULT_PROBE_IMAGE,
+  MANAGED_BY,
+  MANAGED_BY_LABEL,
+  PROBE_NAMESPACE,
+  PROBE_SELECTOR,
+  parseProbeLog,
+  podProgress,
+  probePodManifest,
+  probeTargets,
+  type ProbeLine,
+  type ProbeTarget,
+} from '../../core/verify/probe.js';
+import {
+  coverageFinding,
+  placeResults,
+  probeFindings,
+  probePlaces,
+  uncoveredPorts,
+  verifyStatus,
+  type ProbePlace,
+  type ProbeResult,
+  type VerifyDetails,
+} from '../../core/verify/verdict.js';
+import { createRetrier, type CloudSession } from '../cloud-session.js';
+import { pick, projectLookupEnabled, resolveCloudConfig } from '../config.js';
+import type { CommandContext } from '../context.js';
+import { emitReport } from '../output.js';
+import { buildReport, observeRegions } from './harden.js';
+
+export interface VerifyOptions {
+  clusters: string[];
+  all: boolean;
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
+  endpoint: string;
+  nodes: string;
+  metadata: boolean;
+  image: string;
+  cleanup: boolean;
+  /** Seconds the probe pods get to finish. */
+  timeout: number;
+}
+
+const POLL_MS = 400;
+
+function validate(opts: VerifyOptions, kubeconfigFile: string | undefined): void {
+  const problems: string[] = [];
+  if (!opts.all && opts.clusters.length === 0)
+    problems.push('Name a cluster: cce-harden verify --cluster <name|id> (or --all).');
+  if (opts.all && opts.clusters.length > 0)
+    problems.push('--all and --cluster exclude each other: pick one.');
+  if (kubeconfigFile && (opts.all || opts.clusters.length > 1))
+    problems.push(
+      'A kubeconfig file (--kubeconfig or KUBECONFIG) reaches one cluster: pass exactly one --cluster, or leave it out to have CCE issue one per cluster.',
+    );
+  if (opts.context && !kubeconfigFile)
+    problems.push('--context picks a context of a kubeconfig file: pass --kubeconfig FILE too.');
+  if (opts.endpoint !== 'internal' && opts.endpoint !== 'external')
+    problems.push('--endpoint is internal or external.');
+  if (opts.nodes !== 'pool' && opts.nodes !== 'all')
+    problems.push(
+      '--nodes is all (one probe per node) or pool (one per node pool, the Turbo default).',
+    );
+  if (!/^[A-Za-z0-9][A-Za-z0-9._\-/:@]{0,254}$/.test(opts.image))
+    problems.push(`--image "${opts.image}" is not an image reference.`);
+  if (!Number.isInteger(opts.timeout) || opts.timeout < 5 || opts.timeout > 600)
+    problems.push('--timeout is a number of seconds from 5 to 600.');
+  if (problems.length > 0) throw new UsageError(problems);
+}
+
+/** `cce-harden verify`: probe from pods that they cannot reach the API server. */
+export async function runVerify(ctx: CommandContext, opts: VerifyOptions): Promise<number> {
+  if (ctx.global.sandbox && opts.kubeconfig) {
+    throw new UsageError(
+      '--kubeconfig does not go with --sandbox: the sandbox issues its own kubeconfig for its emulated clusters.',
+    );
+  }
+  // Under --sandbox a KUBECONFIG from the environment names a real cluster: never use it.
+  const envKubeconfig = ctx.global.sandbox ? undefined : pick(ctx.env, 'kubeconfig');
+  const kubeconfigFile =
+    opts.kubeconfig ?? (envKubeconfig ? envKubeconfig.split(':').find(Boolean) : undefined);
+  validate(opts, kubeconfigFile);
+
+  const interrupt = new AbortController();
+  const onSigint = () => {
+    if (!interrupt.signal.aborted) {
+      ctx.io.stderr.write('\nInterrupted: deleting the probe pods before exiting...\n');
+      interrupt.abort();
+    }
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const { results, failed } = await observeRegions(
+      ctx,
+      { clusters: opts.clusters, all: opts.all, dryRun: false, yes: false },
+      { withAddons: false },
+    );
+    const reports: ClusterReport[] = [];
+    for (const { session, observations } of results) {
+      for (const obs of observations) {
+        const report = await verifyCluster(
+          ctx,
+          session,
+          obs,
+          opts,
+          kubeconfigFile,
+          interrupt.signal,
+        );
+        reports.push(report);
+        if (interrupt.signal.aborted)
+          throw new CancelledError('Interrupted; the probe pods were deleted.');
+      }
+    }
+    const report = buildReport(ctx, [...reports, ...failed]);
+    await emitReport(ctx.io, report, ctx.output);
+    return report.status === 'error'
+      ? ExitCode.error
+      : report.status === 'drift'
+        ? ExitCode.drift
+        : ExitCode.ok;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function baseReport(obs: Observation): ClusterReport {
+  const r = obs.report;
+  return {
+    id: r.id,
+    name: r.name,
+    ...(r.region ? { region: r.region } : {}),
+    category: r.category,
+    networkMode: r.networkMode,
+    phase: r.phase,
+    apiServer: r.apiServer,
+    securityGroup: r.securityGroup,
+    rule: r.rule,
+    status: 'error',
+    findings: [],
+    changes: [],
+  };
+}
+
+async function openKube(
+  ctx: CommandContext,
+  session: CloudSession,
+  obs: Observation,
+  opts: VerifyOptions,
+  kubeconfigFile: string | undefined,
+): Promise<{ kube: KubeAccess; access: VerifyDetails['access'] }> {
+  const { KubeClient } = await import('../../cloud/kube.js');
+  const timeoutMs = Number(pick(ctx.env, 'timeout') ?? 15000);
+  if (kubeconfigFile) {
+    const kube = await KubeClient.open(
+      { kind: 'file', file: kubeconfigFile, context: opts.context },
+      { timeoutMs },
+    );
+    return { kube, access: 'kubeconfig' };
+  }
+  const [{ createCceClient }, { CceKubeconfigIssuer }] = await Promise.all([
+    import('../../cloud/clients.js'),
+    import('../../cloud/kubeconfig.js'),
+  ]);
+  const config = resolveCloudConfig(
+    ctx.env,
+    { region: session.region, projectId: session.projectId },
+    session.region,
+    session.projectId,
+    { projectIdLookup: projectLookupEnabled(ctx.env) },
+  );
+  const issuer = new CceKubeconfigIssuer(
+    createCceClient(config),
+    await createRetrier(ctx.ui, ctx.env),
+  );
+  const issued = await ctx.ui.step(
+    `Asking CCE for a short-lived kubeconfig for ${obs.report.name}`,
+    () => issuer.issue(obs.report.id),
+  );
+  const endpoint = opts.endpoint as 'internal' | 'external';
+  const kube = await KubeClient.open(
+    { kind: 'issued', kubeconfig: issued, endpoint },
+    { timeoutMs },
+  );
+  return { kube, access: endpoint };
+}
+
+/** Explains a network failure on the first call: the internal address is only reachable in the VPC. */
+function unreachable(err: unknown, access: VerifyDetails['access'], server: string): unknown {
+  if (!(err instanceof CloudError) || err.httpStatus !== undefined) return err;
+  if (access === 'internal') {
+    return new CloudError(
+      `This machine cannot reach the cluster's internal API endpoint ${server}: ${err.message}`,
+      { operation: err.operation },
+      'The internal address answers only inside the cluster VPC (or over VPN / Direct Connect). Run verify from there, or pass --endpoint external when the cluster has a public API endpoint (an EIP).',
+    );
+  }
+  return new CloudError(
+    err.message,
+    { operation: err.operation },
+    'Check the network path to the API server address.',
+  );
+}
+
+async function verifyCluster(
+  ctx: CommandContext,
+  session: CloudSession,
+  obs: Observation,
+  opts: VerifyOptions,
+  kubeconfigFile: string | undefined,
+  interrupt: AbortSignal,
+): Promise<ClusterReport> {
+  if (obs.report.error || !obs.facts || !obs.facts.apiServer) {
+    return { ...obs.report, findings: [...obs.report.findings], changes: [] };
+  }
+  const facts = obs.facts;
+  const apiServer = facts.apiServer as NonNullable<typeof facts.apiServer>;
+  const report = baseReport(obs);
+  try {
+    const { kube, access } = await openKube(ctx, session, obs, opts, kubeconfigFile);
+    let nodes;
+    try {
+      nodes = await kube.listNodes();
+    } catch (err) {
+      throw unreachable(err, access, kube.server);
+    }
+    if (opts.cleanup) return await cleanupLeftovers(kube, report);
+
+    const path = await kube.readApiPath();
+    const targets = probeTargets(apiServer, path, { metadata: opts.metadata });
+    const details: VerifyDetails = {
+      access,
+      kubernetesService: path.clusterIp
+        ? { clusterIp: path.clusterIp, port: path.servicePort }
+        : null,
+      endpoints: path.endpoints,
+      targets: targets.map((t) => ({
+        name: t.name,
+        address: `${t.ip}:${t.port}`,
+        description: t.description,
+      })),
+      probes: [],
+      cleanup: { created: 0, deleted: 0, leftovers: [] },
+    };
+    report.verify = details;
+    if (facts.isTurbo && obs.group) {
+      const uncovered = uncoveredPorts(apiServer, path.endpoints, obs.group.id, obs.rules);
+      const f = coverageFinding(
+        facts.name,
+        apiServer,
+        path.clusterIp,
+        path.endpoints,
+        uncovered,
+        obs.group.name,
+      );
+      if (f) report.findings.push(f);
+    }
+    const { places, notReady } = probePlaces(facts.isTurbo, nodes, opts.nodes === 'all');
+    for (const n of notReady) {
+      report.findings.push({
+        code: 'node-not-ready',
+        severity: 'warning',
+        message: `Node ${n} is not Ready: not probed.`,
+      });
+    }
+    if (places.length === 0) {
+      report.findings.push({
+        code: 'no-nodes',
+        severity: 'error',
+        message: 'The cluster has no Ready node to probe from.',
+      });
+    }
+    details.probes = await runProbes(ctx, kube, places, targets, opts, details, interrupt);
+    report.findings.push(...probeFindings(details.probes));
+    report.status = verifyStatus(details.probes);
+    if (
+      report.status === 'compliant' &&
+      report.findings.some((f) => f.code === 'endpoint-port-not-covered')
+    ) {
+      report.status = 'drift';
+    }
+    if (details.cleanup.leftovers.length > 0) {
+      report.findings.push({
+        code: 'probe-pods-left',
+        severity: 'warning',
+        message: `Could not delete ${details.cleanup.leftovers.join(', ')} in namespace ${PROBE_NAMESPACE}: run \`cce-harden verify --cluster ${facts.name} --cleanup\`.`,
+      });
+    }
+  } catch (err) {
+    report.status = 'error';
+    report.error = toReportError(err);
+  }
+  return report;
+}
+
+async function runProbes(
+  ctx: CommandContext,
+  kube: KubeAccess,
+  places: readonly ProbePlace[],
+  targets: readonly ProbeTarget[],
+  opts: VerifyOptions,
+  details: VerifyDetails,
+  interrupt: AbortSignal,
+): Promise<ProbeResult[]> {
+  if (places.length === 0) return [];
+  const runId = randomBytes(4).toString('hex');
+  const ns = PROBE_NAMESPACE;
+  let createdNamespace = false;
+  const created: { place: ProbePlace; name: string }[] = [];
+  const outcomes = new Map<string, { lines: Map<string, ProbeLine> } | { error: string }>();
+  const startedBy = `${safe(() => userInfo().username)}@${safe(() => hostname())}`.slice(0, 200);
+  try {
+    if (!(await kube.namespaceExists(ns))) {
+      await kube.createNamespace(ns, {
+        [MANAGED_BY_LABEL]: MANAGED_BY,
+        'pod-security.kubernetes.io/enforce': 'restricted',
+      });
+      createdNamespace = true;
+    }
+    const deadline = Date.now() + opts.timeout * 1000;
+    for (const [i, place] of places.entries()) {
+      if (interrupt.aborted) break;
+      const name = `cce-harden-verify-${runId}-${i}`;
+      created.push({ place, name });
+      details.cleanup.created++;
+      try {
+        await kube.createPod(
+          ns,
+          probePodManifest({
+            name,
+            namespace: ns,
+            node: place.node,
+            image: opts.image,
+            targets,
+            runId,
+            startedBy,
+            taints: place.taints,
+            activeDeadlineSeconds: opts.timeout + 30,
+            expiresAt: new Date(deadline + 60_000).toISOString(),
+          }),
+        );
+      } catch (err) {
+        created.pop();
+        details.cleanup.created--;
+        throw err;
+      }
+    }
+    ctx.ui.info(
+      `Waiting for ${created.length} probe pod(s) in namespace ${ns} (up to ${opts.timeout} s)...`,
+    );
+    let pending = created.filter((c) => !outcomes.has(c.name));
+    while (pending.length > 0 && !interrupt.aborted && Date.now() < deadline) {
+      for (const c of pending) {
+        const progress = podProgress(await kube.readPodStatus(ns, c.name));
+        if (progress.state === 'finished') {
+          outcomes.set(c.name, {
+            lines: parseProbeLog(await kube.readPodLog(ns, c.name), targets),
+          });
+        } else if (progress.state === 'failed') {
+          outcomes.set(c.name, { error: progress.reason });
+        }
+      }
+      pending = created.filter((c) => !outcomes.has(c.name));
+      if (pending.length > 0) await sleepUnlessAborted(POLL_MS, interrupt);
+    }
+    for (const c of pending) {
+      if (!outcomes.has(c.name)) {
+        outcomes.set(c.name, {
+          error: `no result within ${opts.timeout} s (the pod did not finish)`,
+        });
+      }
+    }
+  } finally {
+    // Everything this run created goes, also on error, timeout and Ctrl+C.
+    for (const c of created) {
+      try {
+        await kube.deletePod(ns, c.name);
+        details.cleanup.deleted++;
+      } catch {
+        details.cleanup.leftovers.push(c.name);
+      }
+    }
+    if (createdNamespace && details.cleanup.leftovers.length === 0) {
+      await kube.deleteNamespace(ns).catch(() => undefined);
+    }
+  }
+  return created.flatMap((c) =>
+    placeResults(c.place, targets, outcomes.get(c.name) ?? { error: 'interrupted' }),
+  );
+}
+
+async function cleanupLeftovers(kube: KubeAccess, report: ClusterReport): Promise<ClusterReport> {
+  const names = (await kube.namespaceExists(PROBE_NAMESPACE))
+    ? await kube.listPods(PROBE_NAMESPACE, PROBE_SELECTOR)
+    : [];
+  let deleted = 0;
+  for (const n of names) if ((await kube.deletePod(PROBE_NAMESPACE, n)) === 'deleted') deleted++;
+  report.status = 'compliant';
+  report.findings.push({
+    code: 'probe-pods-removed',
+    severity: 'info',
+    message:
+      names.length === 0
+        ? `No probe pods left behind in namespace ${PROBE_NAMESPACE}.`
+        : `Deleted ${deleted} probe pod(s) left behind in namespace ${PROBE_NAMESPACE}: ${names.join(', ')}.`,
+  });
+  return report;
+}
+
+async function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  try {
+    await sleep(ms, undefined, { signal });
+  } catch {
+    // Aborted: the loop sees it.
+  }
+}
+
+function safe(fn: () => string): string {
+  try {
+    return (
+      fn()
+        .replace(/[^A-Za-z0-9._-]/g, '')
+        .slice(0, 60) || 'unknown'
+    );
+  } catch {
+    return 'unknown';
+  }
+}
