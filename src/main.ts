@@ -3,6 +3,7 @@ import { CommanderError } from 'commander';
 import { ExitCode } from './core/exit-codes.js';
 import { isCceHardenError, UsageError } from './core/errors.js';
 import { toReportError } from './core/report-error.js';
+import { DEFAULT_PROBE_IMAGE } from './core/verify/probe.js';
 import { renderJson } from './render/json.js';
 import { loadEnv } from './cli/config.js';
 import type { CommandContext, GlobalOptions } from './cli/context.js';
@@ -152,7 +153,7 @@ async function dispatch(ctx: CommandContext, inv: Invocation): Promise<number> {
         endpoint: (o.endpoint as string | undefined) ?? 'internal',
         nodes: (o.nodes as string | undefined) ?? 'pool',
         metadata: Boolean(o.metadata),
-        image: (o.image as string | undefined) ?? 'docker.io/curlimages/curl:8.11.1',
+        image: (o.image as string | undefined) ?? DEFAULT_PROBE_IMAGE,
         cleanup: Boolean(o.cleanup),
         timeout: (o.timeout as number | undefined) ?? 120,
       });

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_PROBE_IMAGE } from '../core/verify/probe.js';
 import type { GlobalOptions } from './context.js';
 import { OUTPUT_FORMATS } from './output.js';
 
@@ -203,7 +204,7 @@ export function buildProgram(version: string, onInvoke: (inv: Invocation) => voi
     .option(
       '--image <ref>',
       'probe image with sh and curl (mirror it to SWR for clusters without internet)',
-      'docker.io/curlimages/curl:8.11.1',
+      DEFAULT_PROBE_IMAGE,
     )
     .option('--cleanup', 'only delete probe pods an interrupted run left behind')
     .option('--timeout <seconds>', 'how long the probe pods get to finish', positiveInt, 120)

@@ -8,7 +8,6 @@ import type { ClusterReport } from '../../core/report.js';
 import { toReportError } from '../../core/report-error.js';
 import type { KubeAccess } from '../../core/verify/access.js';
 import {
-  DEFAULT_PROBE_IMAGE,
   MANAGED_BY,
   MANAGED_BY_LABEL,
   PROBE_NAMESPACE,
