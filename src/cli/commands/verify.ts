@@ -295,6 +295,8 @@ async function verifyCluster(
       });
     }
   } catch (err) {
+    // A usage problem (a bad --context) is the same for every cluster: stop with 64.
+    if (err instanceof UsageError) throw err;
     report.status = 'error';
     report.error = toReportError(err);
   }

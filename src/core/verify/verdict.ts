@@ -140,7 +140,14 @@ export function probeFindings(results: readonly ProbeResult[]): Finding[] {
   const findings: Finding[] = [];
   const failedPlaces = new Set<string>();
   for (const r of results) {
-    if (r.verdict === 'reachable') {
+    if (r.verdict === 'reachable' && r.target === 'metadata') {
+      // Not what the API-server rule is about: worth knowing, not a failed verification.
+      findings.push({
+        code: 'metadata-reachable',
+        severity: 'warning',
+        message: `A pod on ${r.placeKind === 'node-pool' ? `node pool ${r.place} (node ${r.node})` : `node ${r.node}`} reached the metadata service (${r.address}).`,
+      });
+    } else if (r.verdict === 'reachable') {
       findings.push({
         code: 'apiserver-reachable',
         severity: 'error',
@@ -159,11 +166,12 @@ export function probeFindings(results: readonly ProbeResult[]): Finding[] {
 }
 
 /**
- * The cluster's status: `drift` when any probe connected (a proven exposure outranks a probe that
+ * The cluster's status: `drift` when any probe to the API server connected (the metadata probe
+ * only adds a warning) (a proven exposure outranks a probe that
  * failed elsewhere), `error` when any probe gave no result or nothing was probed, else compliant.
  */
 export function verifyStatus(results: readonly ProbeResult[]): ClusterStatus {
-  if (results.some((r) => r.verdict === 'reachable')) return 'drift';
+  if (results.some((r) => r.verdict === 'reachable' && r.target !== 'metadata')) return 'drift';
   if (results.length === 0 || results.some((r) => r.verdict === 'error')) return 'error';
   return 'compliant';
 }
