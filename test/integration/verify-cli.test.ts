@@ -3,6 +3,7 @@
  * @kubernetes/client-node against the sandbox's Kubernetes API emulator over HTTPS.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,6 +23,9 @@ import {
 } from '../../src/sandbox/index.js';
 import { runCli, sandboxEnv, type CliResult } from '../helpers/cli.js';
 import { cceClient, vpcClient } from '../sandbox/sdk.js';
+
+/** Debian's kubectl (package kubernetes-client); CI installs it, elsewhere the test is skipped. */
+const HAVE_KUBECTL = existsSync('/usr/bin/kubectl') || process.env['CI'] === 'true';
 
 let handle: SandboxHandle | undefined;
 afterEach(async () => {
@@ -283,114 +287,125 @@ describe('verify when it cannot verify', () => {
   });
 });
 
-describe('verify with a kubeconfig file, and kubectl as an independent client', () => {
-  async function kubeconfigFile(h: SandboxHandle, cluster: string): Promise<string> {
-    const req = new CreateKubernetesClusterCertRequest()
-      .withClusterId(findCluster(h.world, cluster)?.cluster.metadata.uid ?? '')
-      .withBody(new CertDuration().withDuration(1));
-    const k = (await cceClient(h.url).createKubernetesClusterCert(req)) as unknown as Record<
-      string,
-      unknown
-    >;
-    delete k['httpStatusCode'];
-    delete k['Port-ID'];
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'cce-harden-kc-')), 'config');
-    writeFileSync(file, JSON.stringify(k), { mode: 0o600 });
-    return file;
-  }
-
-  it('--kubeconfig and --context, KUBECONFIG; kubectl sees nothing left behind', async () => {
-    const h = await sandbox();
-    const file = await kubeconfigFile(h, 'demo-turbo');
-    const a = await verify(h, [
-      '--cluster',
-      'demo-turbo',
-      '--kubeconfig',
-      file,
-      '--context',
-      'externalTLSVerify',
-    ]);
-    expect(a.code, a.stdout).toBe(2);
-    expect(json(a).clusters[0]?.verify?.access).toBe('kubeconfig');
-    const b = await verify(h, ['--cluster', 'demo-turbo'], { KUBECONFIG: file });
-    expect(b.code, b.stdout).toBe(2);
-    const bad = await verify(h, [
-      '--cluster',
-      'demo-turbo',
-      '--kubeconfig',
-      file,
-      '--context',
-      'nope',
-    ]);
-    expect(bad.code).toBe(64);
-
-    const kubectl = (...args: string[]) =>
-      promisify(execFile)(
-        '/usr/bin/kubectl',
-        ['--kubeconfig', file, '--request-timeout=10s', ...args],
-        {
-          env: { PATH: process.env['PATH'] ?? '', HOME: path.dirname(file) },
-        },
-      );
-    const pods = JSON.parse((await kubectl('get', 'pods', '-A', '-o', 'json')).stdout) as {
-      items: unknown[];
-    };
-    expect(pods.items).toEqual([]);
-    const nodes = JSON.parse((await kubectl('get', 'nodes', '-o', 'json')).stdout) as {
-      items: unknown[];
-    };
-    expect(nodes.items).toHaveLength(3);
-    const svc = (
-      await kubectl('get', 'svc', 'kubernetes', '-n', 'default', '-o', 'jsonpath={.spec.clusterIP}')
-    ).stdout;
-    expect(svc).toBe('10.247.0.1');
-  });
-
-  it('--cleanup removes probe pods a run left behind, and nothing else', async () => {
-    const h = await sandbox();
-    // A run that was killed: its pod is still there (made with the real manifest through kubectl).
-    const file = await kubeconfigFile(h, 'demo-turbo');
-    const { probePodManifest, PROBE_NAMESPACE } = await import('../../src/core/verify/probe.js');
-    const k = kube(h, 'demo-turbo');
-    k.namespaces.push({ name: PROBE_NAMESPACE, uid: 'u', labels: {}, creationTimestamp: '' });
-    const manifest = probePodManifest({
-      name: 'cce-harden-verify-dead-0',
-      namespace: PROBE_NAMESPACE,
-      node: k.nodes[0]?.name ?? '',
-      image: 'x',
-      targets: [],
-      runId: 'dead',
-      startedBy: 't',
-      taints: [],
-      activeDeadlineSeconds: 60,
-      expiresAt: new Date().toISOString(),
-    });
-    const other = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'someone-else', namespace: PROBE_NAMESPACE },
-      spec: { containers: [{ name: 'c', image: 'nginx' }] },
-    };
-    for (const m of [manifest, other]) {
-      const f = path.join(path.dirname(file), `${(m.metadata as { name: string }).name}.json`);
-      writeFileSync(f, JSON.stringify(m));
-      await promisify(execFile)(
-        '/usr/bin/kubectl',
-        ['--kubeconfig', file, 'create', '--validate=false', '-f', f],
-        {
-          env: { PATH: process.env['PATH'] ?? '', HOME: path.dirname(file) },
-        },
-      );
+describe.skipIf(!HAVE_KUBECTL)(
+  'verify with a kubeconfig file, and kubectl as an independent client',
+  () => {
+    async function kubeconfigFile(h: SandboxHandle, cluster: string): Promise<string> {
+      const req = new CreateKubernetesClusterCertRequest()
+        .withClusterId(findCluster(h.world, cluster)?.cluster.metadata.uid ?? '')
+        .withBody(new CertDuration().withDuration(1));
+      const k = (await cceClient(h.url).createKubernetesClusterCert(req)) as unknown as Record<
+        string,
+        unknown
+      >;
+      delete k['httpStatusCode'];
+      delete k['Port-ID'];
+      const file = path.join(mkdtempSync(path.join(tmpdir(), 'cce-harden-kc-')), 'config');
+      writeFileSync(file, JSON.stringify(k), { mode: 0o600 });
+      return file;
     }
-    expect(allPods(h).sort()).toEqual(['cce-harden-verify-dead-0', 'someone-else']);
-    const res = await verify(h, ['--cluster', 'demo-turbo', '--cleanup']);
-    expect(res.code, res.stdout).toBe(0);
-    expect(allPods(h)).toEqual(['someone-else']);
-  });
 
-  it('refuses a kubeconfig file with --all', async () => {
-    const h = await sandbox();
-    const res = await verify(h, ['--all', '--kubeconfig', '/nonexistent']);
-    expect(res.code).toBe(64);
-  });
-});
+    it('--kubeconfig and --context, KUBECONFIG; kubectl sees nothing left behind', async () => {
+      const h = await sandbox();
+      const file = await kubeconfigFile(h, 'demo-turbo');
+      const a = await verify(h, [
+        '--cluster',
+        'demo-turbo',
+        '--kubeconfig',
+        file,
+        '--context',
+        'externalTLSVerify',
+      ]);
+      expect(a.code, a.stdout).toBe(2);
+      expect(json(a).clusters[0]?.verify?.access).toBe('kubeconfig');
+      const b = await verify(h, ['--cluster', 'demo-turbo'], { KUBECONFIG: file });
+      expect(b.code, b.stdout).toBe(2);
+      const bad = await verify(h, [
+        '--cluster',
+        'demo-turbo',
+        '--kubeconfig',
+        file,
+        '--context',
+        'nope',
+      ]);
+      expect(bad.code).toBe(64);
+
+      const kubectl = (...args: string[]) =>
+        promisify(execFile)(
+          '/usr/bin/kubectl',
+          ['--kubeconfig', file, '--request-timeout=10s', ...args],
+          {
+            env: { PATH: process.env['PATH'] ?? '', HOME: path.dirname(file) },
+          },
+        );
+      const pods = JSON.parse((await kubectl('get', 'pods', '-A', '-o', 'json')).stdout) as {
+        items: unknown[];
+      };
+      expect(pods.items).toEqual([]);
+      const nodes = JSON.parse((await kubectl('get', 'nodes', '-o', 'json')).stdout) as {
+        items: unknown[];
+      };
+      expect(nodes.items).toHaveLength(3);
+      const svc = (
+        await kubectl(
+          'get',
+          'svc',
+          'kubernetes',
+          '-n',
+          'default',
+          '-o',
+          'jsonpath={.spec.clusterIP}',
+        )
+      ).stdout;
+      expect(svc).toBe('10.247.0.1');
+    });
+
+    it('--cleanup removes probe pods a run left behind, and nothing else', async () => {
+      const h = await sandbox();
+      // A run that was killed: its pod is still there (made with the real manifest through kubectl).
+      const file = await kubeconfigFile(h, 'demo-turbo');
+      const { probePodManifest, PROBE_NAMESPACE } = await import('../../src/core/verify/probe.js');
+      const k = kube(h, 'demo-turbo');
+      k.namespaces.push({ name: PROBE_NAMESPACE, uid: 'u', labels: {}, creationTimestamp: '' });
+      const manifest = probePodManifest({
+        name: 'cce-harden-verify-dead-0',
+        namespace: PROBE_NAMESPACE,
+        node: k.nodes[0]?.name ?? '',
+        image: 'x',
+        targets: [],
+        runId: 'dead',
+        startedBy: 't',
+        taints: [],
+        activeDeadlineSeconds: 60,
+        expiresAt: new Date().toISOString(),
+      });
+      const other = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'someone-else', namespace: PROBE_NAMESPACE },
+        spec: { containers: [{ name: 'c', image: 'nginx' }] },
+      };
+      for (const m of [manifest, other]) {
+        const f = path.join(path.dirname(file), `${(m.metadata as { name: string }).name}.json`);
+        writeFileSync(f, JSON.stringify(m));
+        await promisify(execFile)(
+          '/usr/bin/kubectl',
+          ['--kubeconfig', file, 'create', '--validate=false', '-f', f],
+          {
+            env: { PATH: process.env['PATH'] ?? '', HOME: path.dirname(file) },
+          },
+        );
+      }
+      expect(allPods(h).sort()).toEqual(['cce-harden-verify-dead-0', 'someone-else']);
+      const res = await verify(h, ['--cluster', 'demo-turbo', '--cleanup']);
+      expect(res.code, res.stdout).toBe(0);
+      expect(allPods(h)).toEqual(['someone-else']);
+    });
+
+    it('refuses a kubeconfig file with --all', async () => {
+      const h = await sandbox();
+      const res = await verify(h, ['--all', '--kubeconfig', '/nonexistent']);
+      expect(res.code).toBe(64);
+    });
+  },
+);
