@@ -49,13 +49,43 @@ step(
 );
 step('CCE Turbo: check demo-turbo', ['check', '--cluster', 'demo-turbo'], '2 = drift');
 step(
+  'Prove it from inside the cluster: probe pods try to reach the API server',
+  ['verify', '--cluster', 'demo-turbo'],
+  '2 = a pod reached the API server',
+);
+step(
   'Preview the fix',
   ['apply', '--cluster', 'demo-turbo', '--dry-run'],
   '2 = changes pending, nothing written',
 );
 step('Apply it', ['apply', '--cluster', 'demo-turbo', '--yes'], '0 = done and verified');
 step('Check again', ['check', '--cluster', 'demo-turbo'], '0 = compliant');
-step('CCE standard (VPC network): the iptables script for demo-vpc', [
+step(
+  'Verify again: the guide covers 5443, but the kubernetes Service points at 5444',
+  ['verify', '--cluster', 'demo-turbo'],
+  '2 = in-cluster clients still reach kube-apiserver',
+);
+// Deny rules for several ports (`apply --port`): run that part when this build has the flag.
+const applyHelp = spawnSync(process.execPath, [bin, 'apply', '--help'], { encoding: 'utf8' });
+if (/--port\b/.test(applyHelp.stdout ?? '')) {
+  step('Cover both ports', [
+    'apply',
+    '--cluster',
+    'demo-turbo',
+    '--port',
+    '5443',
+    '--port',
+    '5444',
+    '--yes',
+  ]);
+  step('Verify once more', ['verify', '--cluster', 'demo-turbo'], '0 = every probe blocked');
+}
+step(
+  'CCE standard (VPC network): verify demo-vpc before hardening',
+  ['verify', '--cluster', 'demo-vpc'],
+  '2 = pods on every node reach the API server',
+);
+step('The iptables script for demo-vpc', [
   'iptables',
   '--cluster',
   'demo-vpc',
@@ -73,6 +103,16 @@ step(
   'Check demo-vpc',
   ['check', '--cluster', 'demo-vpc'],
   '0 = every node pool carries the current block',
+);
+step(
+  'Verify demo-vpc: the node pools are ready for new nodes, the existing ones are not yet',
+  ['verify', '--cluster', 'demo-vpc'],
+  '2 = existing nodes still need the script run once (sh harden.sh as root)',
+);
+step(
+  'demo-vpc-mixed: the script ran on two of three nodes; only verify can tell which',
+  ['verify', '--cluster', 'demo-vpc-mixed', '--output', 'table'],
+  '2 = one node never ran it',
 );
 
 rmSync(work, { recursive: true, force: true });

@@ -186,7 +186,18 @@ function nextSteps(report: RunReport, c: ClusterReport): string[] {
   if (report.command === 'verify') return verifyNextSteps(c);
   switch (c.status) {
     case 'compliant':
-      if (c.changes.some((ch) => ch.applied)) return ['Done and verified.'];
+      if (c.changes.some((ch) => ch.applied)) {
+        return [
+          'Done and verified.',
+          `Prove it from inside the cluster: \`cce-harden verify ${clusterFlags(c)}\` (probe pods try to reach the API server).`,
+        ];
+      }
+      if (report.command === 'check') {
+        return [
+          'Nothing to do.',
+          `This check reads the cloud side; \`cce-harden verify ${clusterFlags(c)}\` covers the in-cluster path (the kubernetes Service's endpoint port, existing nodes) from pods.`,
+        ];
+      }
       if (report.command === 'remove' && report.dryRun && c.changes.length > 0) {
         return ['Run the same command without --dry-run (with --yes in scripts) to remove it.'];
       }
