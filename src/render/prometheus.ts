@@ -67,6 +67,7 @@ function clusterLabels(c: ClusterReport): Labels {
  *   for error (not proven); no sample for a not-applicable cluster, which is neither.
  * - `cce_harden_cluster_status{status}` one-hot over compliant/drift/error/not-applicable.
  * - `cce_harden_cluster_findings{severity}` the number of findings per severity.
+ * For `verify`: `cce_harden_verify_probe{place,node,target,address,verdict}` one-hot per probe.
  * Per run: the timestamp, `cce_harden_run_success` (1 when every cluster could be checked, drift
  * or not; 0 when the run or any cluster failed) and `cce_harden_clusters_total{status}`.
  *
@@ -138,6 +139,8 @@ export function renderPrometheus(report: RunReport, options: PrometheusOptions):
     },
   ];
 
+  if (report.command === 'verify') families.push(verifyFamily(unique));
+
   const out: string[] = [];
   for (const f of families) {
     // A family with no samples still gets HELP/TYPE, so the metric is known to exist.
@@ -145,4 +148,34 @@ export function renderPrometheus(report: RunReport, options: PrometheusOptions):
     for (const s of f.samples) out.push(sampleLine(f.name, s.labels, s.value));
   }
   return out.join('\n') + '\n';
+}
+
+const VERDICTS = ['blocked', 'reachable', 'error'] as const;
+
+/** `verify`: each probe's verdict, one-hot, per place (node pool or node) and target. */
+function verifyFamily(clusters: readonly ClusterReport[]): Family {
+  const f: Family = {
+    name: 'cce_harden_verify_probe',
+    help: 'Result of a probe pod connecting to an API server address, one-hot over the verdict label.',
+    samples: [],
+  };
+  const seen = new Set<string>();
+  for (const c of clusters) {
+    for (const p of c.verify?.probes ?? []) {
+      const labels: Labels = [
+        ...clusterLabels(c),
+        ['place', p.place],
+        ['node', p.node],
+        ['target', p.target],
+        ['address', p.address],
+      ];
+      const key = JSON.stringify(labels);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      for (const v of VERDICTS) {
+        f.samples.push({ labels: [...labels, ['verdict', v]], value: p.verdict === v ? 1 : 0 });
+      }
+    }
+  }
+  return f;
 }

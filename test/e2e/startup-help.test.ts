@@ -16,7 +16,7 @@ const env = { PATH: process.env.PATH, HOME: '/nonexistent', NO_COLOR: '1' };
 describe('prebuilt help', () => {
   it('covers the program and every command', () => {
     expect(Object.keys(help.commands).sort()).toEqual(
-      ['', 'apply', 'check', 'iptables', 'remove', 'sandbox', 'wizard'].sort(),
+      ['', 'apply', 'check', 'iptables', 'remove', 'sandbox', 'verify', 'wizard'].sort(),
     );
     const version = (
       JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }

@@ -409,3 +409,26 @@ describe.skipIf(!HAVE_KUBECTL)(
     });
   },
 );
+
+describe('verify outputs', () => {
+  it('prometheus: one-hot verdict per probe; table: one line per cluster', async () => {
+    const h = await sandbox();
+    const prom = await runCli(
+      ['verify', '--cluster', 'demo-turbo', '--output', 'prometheus', '--timeout', '20'],
+      sandboxEnv(h),
+    );
+    expect(prom.code).toBe(2);
+    expect(prom.stdout).toMatch(
+      /^cce_harden_verify_probe\{[^}]*target="apiserver-5444",address="192\.168\.0\.61:5444",verdict="reachable"\} 1$/m,
+    );
+    expect(prom.stdout).toMatch(
+      /^cce_harden_verify_probe\{[^}]*target="apiserver-5444",address="192\.168\.0\.61:5444",verdict="blocked"\} 0$/m,
+    );
+    const table = await runCli(
+      ['verify', '--cluster', 'demo-turbo', '--output', 'table', '--timeout', '20'],
+      sandboxEnv(h),
+    );
+    expect(table.stdout).toMatch(/demo-turbo\s+Turbo\s+DRIFT/);
+    expect(allPods(h)).toEqual([]);
+  });
+});

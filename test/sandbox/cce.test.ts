@@ -49,6 +49,7 @@ describe('clusters', () => {
       'demo-vpc',
       'demo-tunnel',
       'demo-sleepy',
+      'demo-vpc-mixed',
     ]);
     expect((await listClusters()).map((c) => c.metadata.name)).toEqual(names);
     // cce-sdk 3.0.57 sends `{}` on GETs; the signature covered those two bytes.
@@ -70,7 +71,7 @@ describe('clusters', () => {
       await listClusters(
         new ListClustersRequest().withType('VirtualMachine' as ListClustersRequestTypeEnum),
       ),
-    ).toHaveLength(5);
+    ).toHaveLength(6);
   });
 
   it('shows one cluster in the documented shape', async () => {

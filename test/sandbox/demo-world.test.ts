@@ -25,14 +25,29 @@ describe('demo world', () => {
     expect(SANDBOX_CREDENTIALS.projectId).toMatch(/^[0-9a-f]{32}$/);
   });
 
-  it('has the five demo clusters', () => {
+  it('has the six demo clusters', () => {
     expect(project?.clusters.map((c) => c.cluster.metadata.name)).toEqual([
       'demo-turbo',
       'demo-turbo-hardened',
       'demo-vpc',
       'demo-tunnel',
       'demo-sleepy',
+      'demo-vpc-mixed',
     ]);
+  });
+
+  it('Kubernetes side: demo-turbo serves the API on 5444, one demo-vpc-mixed node never ran the block', () => {
+    expect(cluster('demo-turbo').kube?.endpointPort).toBe(5444);
+    const nodes = cluster('demo-vpc-mixed').kube?.nodes ?? [];
+    expect(nodes.map((n) => n.iptables.length)).toEqual([1, 1, 0]);
+    expect(nodes[0]?.iptables[0]).toEqual({
+      chain: 'OUTPUT',
+      source: '10.8.0.0/16',
+      destination: '192.168.5.12/32',
+      protocol: null,
+      dport: null,
+      target: 'REJECT',
+    });
   });
 
   it('demo-turbo: Turbo, ENI network, no deny rule, runs cce-hpa-controller', () => {
