@@ -72,6 +72,7 @@ export function buildProgram(version: string, onInvoke: (inv: Invocation) => voi
     )
     .option('--json', 'same as --output json')
     .option('--out <file>', 'write the result to a file (atomically) instead of stdout')
+    .option('--force', 'replace an existing --out file without asking')
     .option('-q, --quiet', 'print only problems')
     .option('--sandbox', 'run against the built-in sandbox cloud (state kept between runs)')
     .option('--debug', 'log requests, retries and stack traces to stderr')
