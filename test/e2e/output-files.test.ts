@@ -71,6 +71,21 @@ describe('iptables --out', () => {
   });
 });
 
+describe('iptables offline: one problem per bad --api-server', () => {
+  it.each([
+    ['x', 'API server IP "x" is not an IPv4 address'],
+    ['::1', 'API server IP "::1" is IPv6'],
+    ['192.168.0.8:0', 'API server port "0" is not a port number'],
+  ])('--api-server %s', async (value, message) => {
+    const args = ['iptables', '--api-server', value, '--container-cidr', '10.0.0.0/16'];
+    const r = await runCli([...args, '--network', 'vpc'], env());
+    expect(r.code).toBe(64);
+    expect(r.stderr.startsWith(`cce-harden: ${message}`)).toBe(true);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).not.toContain('0.0.0.0');
+  });
+});
+
 describe('check --out', () => {
   it('an existing report is kept without --force; a missing directory names the path', async () => {
     handle = await startSandbox({ world: demoWorld() });

@@ -79,7 +79,9 @@ function validateOptions(opts: IptablesOptions): void {
 /** Offline: every value is parsed strictly; all problems are reported at once (exit 64). */
 function offlineModel(opts: IptablesOptions): IptablesModel {
   const problems: string[] = [];
-  let apiServer = { ip: '0.0.0.0', port: 5443 };
+  // A stand-in (TEST-NET-1) while --api-server is unreadable, so the model checks only the other
+  // flags: one problem per bad --api-server, not a second one about the stand-in.
+  let apiServer = { ip: '192.0.2.1', port: 5443 };
   try {
     apiServer = parseApiServerEndpoint(opts.apiServer ?? '');
   } catch (err) {
