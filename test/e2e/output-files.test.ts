@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { demoWorld, startSandbox, type SandboxHandle } from '../../src/sandbox/index.js';
 import { BIN, runCli, sandboxEnv } from '../helpers/cli.js';
+import { spawnPty } from '../helpers/pty.js';
 
 const OFFLINE = [
   'iptables',
@@ -68,6 +69,26 @@ describe('iptables --out', () => {
     const r = await runCli([...OFFLINE, '--out', d, '--force'], env());
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(`cce-harden: Could not write ${d}: it is a directory (EISDIR).\n`);
+  });
+});
+
+describe('in a terminal, replacing a file is a question', () => {
+  it.each([
+    ['n', 64, 'mine'],
+    ['y', 0, '#!/bin/sh'],
+  ])('answer %s: exit %i', async (answer, code, startsWith) => {
+    const d = mkdtempSync(path.join(tmpdir(), 'cce-harden-out-'));
+    const f = path.join(d, 'harden.sh');
+    writeFileSync(f, 'mine');
+    const term = spawnPty(process.execPath, [BIN, ...OFFLINE, '--out', f], {
+      cwd: d,
+      env: { PATH: process.env.PATH ?? '', HOME: d, NO_COLOR: '1', TERM: 'xterm' },
+    });
+    await term.waitFor(`${f} exists. Replace it?`);
+    await term.type(answer, '\r');
+    expect((await term.exit()).exitCode).toBe(code);
+    expect(readFileSync(f, 'utf8').startsWith(startsWith)).toBe(true);
+    expect(readdirSync(d)).toEqual(['harden.sh']);
   });
 });
 
