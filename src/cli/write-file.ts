@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants, write as fsWrite, type Stats } from 'node:fs';
+import { constants as fsConstants, unlinkSync, write as fsWrite, type Stats } from 'node:fs';
 import { lstat, open, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { FileError, UsageError } from '../core/errors.js';
@@ -190,6 +190,25 @@ async function writeDirect(file: string, data: string): Promise<number> {
   }
 }
 
+/** Temp files being written; removed if the process exits mid-write (process.exit, Ctrl+C path). */
+const liveTempFiles = new Set<string>();
+let exitHookInstalled = false;
+function trackTemp(tmp: string): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const f of liveTempFiles) {
+        try {
+          unlinkSync(f);
+        } catch {
+          // Already gone.
+        }
+      }
+    });
+  }
+  liveTempFiles.add(tmp);
+}
+
 /** Writes the whole buffer: write(2) may write less than asked (a disk filling up) without an error. */
 async function writeAll(handle: FileHandle, buf: Buffer): Promise<void> {
   let offset = 0;
@@ -226,6 +245,7 @@ async function writeAtomic(file: string, target: string, data: string, mode: num
   try {
     handle = await open(tmp, 'wx', mode);
     created = true;
+    trackTemp(tmp);
     await writeAll(handle, buf);
     // open() applied the umask: set the mode asked for.
     await handle.chmod(mode);
@@ -241,6 +261,7 @@ async function writeAtomic(file: string, target: string, data: string, mode: num
   } finally {
     await handle?.close().catch(() => undefined);
     if (created) await unlink(tmp).catch(() => undefined);
+    liveTempFiles.delete(tmp);
   }
   // Best effort: some file systems refuse fsync on a directory.
   const dirHandle = await open(dirName, 'r').catch(() => undefined);
