@@ -156,9 +156,9 @@ export class Federation implements FederationHandle {
 
   /**
    * After a valid signature: a temporary AK needs its own security token, and must not have
-   * expired. Permanent keys pass.
+   * expired when the request arrived (`at`). Permanent keys pass.
    */
-  checkSigned(ak: string, securityToken: string | undefined): void {
+  checkSigned(ak: string, securityToken: string | undefined, at: Date): void {
     const c = this.byAk.get(ak);
     if (!c) return;
     if (securityToken !== c.securityToken) {
@@ -168,7 +168,7 @@ export class Federation implements FederationHandle {
         'Incorrect IAM authentication information: decrypt token fail',
       );
     }
-    if (this.now().getTime() >= c.expiresAt.getTime()) {
+    if (at.getTime() >= c.expiresAt.getTime()) {
       throw gatewayFail(401, 'APIGW.0307', 'The token must be updated.');
     }
   }

@@ -205,7 +205,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
           detail: verdict.reason,
         });
       }
-      federation.checkSigned(verdict.ak, verdict.securityToken);
+      federation.checkSigned(verdict.ak, verdict.securityToken, at);
       const project = resolveProject(match.route, pathPid, headerPid);
       return match.route.handle({
         world: state.world,
