@@ -332,14 +332,25 @@ export class OidcProvider extends TemporaryProvider {
     this.description = `OIDC federation (identity provider ${printable(settings.idpId, 80)}, ID token file ${settings.idTokenFile})`;
   }
 
-  private fail(why: string, details: { httpStatus?: number; requestId?: string } = {}): never {
-    const auth = details.httpStatus !== undefined && details.httpStatus < 500;
+  /**
+   * A refusal (4xx) is an AuthError; no answer, a 5xx or 429 is a retryable CloudError (the run's
+   * Retrier retries it); a local problem (the token file) is a CloudError that is not retried.
+   */
+  private fail(
+    why: string,
+    details: { httpStatus?: number; requestId?: string } = {},
+    transient = false,
+  ): never {
     const message = `Could not get credentials from ${this.description}: ${why}`;
     const hint =
       'Check HUAWEICLOUD_SDK_IDP_ID (the identity provider id in IAM), that the file holds a current service-account token whose audience is the client id of that identity provider, and the identity conversion rules (docs/keyless.md).';
-    throw auth
-      ? new AuthError(message, { ...details, operation: 'CreateTokenWithIdToken' }, hint)
-      : new CloudError(message, { ...details, operation: 'CreateTokenWithIdToken' }, hint);
+    const operation = 'CreateTokenWithIdToken';
+    const status = details.httpStatus;
+    if (status !== undefined && status < 500 && status !== 429) {
+      throw new AuthError(message, { ...details, operation }, hint);
+    }
+    const retryable = transient || status === 429 || (status ?? 0) >= 500;
+    throw new CloudError(message, { ...details, operation, retryable }, hint);
   }
 
   private async readIdToken(): Promise<string> {
@@ -470,6 +481,13 @@ export class MetadataProvider extends TemporaryProvider {
       // Nothing configured and no metadata service: as before keyless sources, a usage error.
       throw new UsageError(
         `No credentials: none are configured, and ${this.description} did not answer (${printable((err as Error).message)}).`,
+        hint,
+      );
+    }
+    if (answer.status >= 500 || answer.status === 429) {
+      throw new CloudError(
+        `No credentials from ${this.description}: ${describeStatus(answer)}.`,
+        { httpStatus: answer.status, operation: 'GetSecurityKey', retryable: true },
         hint,
       );
     }

@@ -3,6 +3,7 @@
  * HTTP: one provider shared by clients of two regions and the IAM resolver; an "expired" answer
  * (APIGW.0307) is followed by one refresh and a successful retry.
  */
+import { writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createVpcClient, type CloudConfig } from '../../src/cloud/clients.js';
 import { OidcProvider, isExpiredCredentialAnswer } from '../../src/cloud/credentials.js';
@@ -83,6 +84,30 @@ describe('one provider for every client', () => {
     // Nothing logged carries a secret.
     const secrets = h.federation.issued().flatMap((c) => [c.sk, c.securityToken]);
     for (const m of logged) for (const x of secrets) expect(m.includes(x)).toBe(false);
+  });
+
+  it('reads the ID token file again for each exchange (the kubelet rotates it)', async () => {
+    const h = (handle = await startSandbox());
+    const file = h.federation.writeIdTokenFile();
+    const provider = new OidcProvider({
+      idpId: h.federation.idpId,
+      idTokenFile: file,
+      iamEndpoint: h.url,
+      timeoutMs: 5000,
+      userAgent: 'cce-harden',
+    });
+    const first = await provider.get();
+    // Rotated to a token the identity provider did not sign: the next exchange must use it.
+    const other = await startSandbox();
+    writeFileSync(file, other.federation.issueIdToken());
+    await other.close();
+    const err = await provider.refresh(first).catch((e: unknown) => e);
+    expect(String((err as Error).message)).toContain('signature does not match');
+    // Rotated to a valid one again: refreshed.
+    writeFileSync(file, h.federation.issueIdToken());
+    const second = await provider.refresh(first);
+    expect(second.ak).not.toBe(first.ak);
+    expect(h.federation.issued()).toHaveLength(2);
   });
 
   it('recognises the expired answers and nothing else', () => {

@@ -191,6 +191,18 @@ describe('OIDC federation (CCE workload identity)', () => {
     expect(signedCalls(h)).toEqual([]);
   });
 
+  it('IAM briefly unavailable: the exchange is retried like any cloud call', async () => {
+    const h = await sandbox();
+    const fault = h.faults.add({ path: EXCHANGE, serverError: 503, times: 1 });
+    const r = await runCli(
+      ['check', '--all', '--json'],
+      oidcEnv(h, h.federation.writeIdTokenFile()),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(fault.applied).toBe(1);
+    expect(h.log.filter((e) => e.path === EXCHANGE).map((e) => e.status)).toEqual([503, 201]);
+  });
+
   it('access keys come first in the chain: with both configured, no exchange happens', async () => {
     const h = await sandbox();
     const r = await runCli(

@@ -88,12 +88,13 @@ export async function observeRegions(
       { projectIdLookup, credentials },
     ),
   );
-  if (credentials.provider) {
-    ctx.ui.debug(`credentials: ${credentials.provider.description}`);
-    // Once, before the regions fan out: a credential failure is one clear error, not one per region.
-    await credentials.provider.get();
-  }
   const retrier = await createRetrier(ctx.ui, ctx.env);
+  const provider = credentials.provider;
+  if (provider) {
+    ctx.ui.debug(`credentials: ${provider.description}`);
+    // Once, before the regions fan out: a credential failure is one clear error, not one per region.
+    await retrier.run('GetCredentials', () => provider.get());
+  }
   // Regions without a configured project id get it from IAM, read-only, once per run.
   const projects = new RunProjects(ctx.env, retrier);
   const standardFacts = await standardFactsBuilder(portOnly);
