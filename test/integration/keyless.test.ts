@@ -274,10 +274,10 @@ describe('instance metadata (ECS agency)', () => {
 
 describe('expiry and refresh', () => {
   it('a run longer than the credential lifetime refreshes ahead of expiry and succeeds', async () => {
-    const lifetimeMs = 1000;
+    const lifetimeMs = 2000;
     const h = await sandbox({ federation: { credentialLifetimeMs: lifetimeMs } });
     // Every signed call is slow: the run outlives several credential lifetimes.
-    h.faults.add({ path: /^\/(api|v3)\//, latencyMs: 500 });
+    h.faults.add({ path: /^\/(api|v3)\//, latencyMs: 800 });
     const started = Date.now();
     const r = await runCli(
       ['check', '--all', '--json', '--concurrency', '1'],
