@@ -103,6 +103,12 @@ export function accessKeyProvider(keys: {
 /** Refresh when less than this share of the lifetime is left, and at most this long before. */
 const REFRESH_SHARE = 0.25;
 const MAX_REFRESH_AHEAD_MS = 5 * 60 * 1000;
+/**
+ * Never fetch ahead of time more often than this: with a clock far off the cloud's, credentials
+ * may look expired on arrival, and every call would otherwise fetch again. A real "expired"
+ * answer still refreshes at once.
+ */
+const MIN_FETCH_INTERVAL_MS = 1000;
 
 /** Caching, refresh-ahead and single-flight for temporary credentials. */
 abstract class TemporaryProvider implements CredentialProvider {
@@ -136,6 +142,7 @@ abstract class TemporaryProvider implements CredentialProvider {
 
   private dueForRefresh(creds: Credentials, obtainedAt: number): boolean {
     if (creds.expiresAt === undefined) return false;
+    if (this.now() - obtainedAt < MIN_FETCH_INTERVAL_MS) return false;
     const lifetime = Math.max(0, creds.expiresAt - obtainedAt);
     const ahead = Math.min(MAX_REFRESH_AHEAD_MS, lifetime * REFRESH_SHARE);
     return this.now() >= creds.expiresAt - ahead;

@@ -6,7 +6,11 @@
 import { writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createVpcClient, type CloudConfig } from '../../src/cloud/clients.js';
-import { OidcProvider, isExpiredCredentialAnswer } from '../../src/cloud/credentials.js';
+import {
+  MetadataProvider,
+  OidcProvider,
+  isExpiredCredentialAnswer,
+} from '../../src/cloud/credentials.js';
 import { IamProjectResolver } from '../../src/cloud/iam.js';
 import { Retrier } from '../../src/cloud/retry.js';
 import { WorldBuilder, startSandbox, type SandboxHandle } from '../../src/sandbox/index.js';
@@ -107,6 +111,17 @@ describe('one provider for every client', () => {
     writeFileSync(file, h.federation.issueIdToken());
     const second = await provider.refresh(first);
     expect(second.ak).not.toBe(first.ak);
+    expect(h.federation.issued()).toHaveLength(2);
+  });
+
+  it('credentials that look expired on arrival (clock skew) are not fetched again for every call', async () => {
+    const h = (handle = await startSandbox({ federation: { credentialLifetimeMs: 1 } }));
+    const provider = new MetadataProvider({ endpoint: h.url, timeoutMs: 5000, userAgent: 'x' });
+    const first = await provider.get();
+    expect(await provider.get()).toBe(first);
+    expect(h.federation.issued()).toHaveLength(1);
+    // An "expired" answer still refreshes at once.
+    expect(await provider.refresh(first)).not.toBe(first);
     expect(h.federation.issued()).toHaveLength(2);
   });
 
