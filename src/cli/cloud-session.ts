@@ -9,6 +9,8 @@ import type { Ui } from './ui.js';
 export interface CloudSession {
   region: string;
   projectId: string;
+  /** The settings the clients were built with (verify issues its kubeconfig with them). */
+  config: CloudConfig;
   deps: HardenDeps;
   nodePools: NodePoolWriter;
 }
@@ -33,6 +35,7 @@ export async function openCloudSession(
   return {
     region: config.region,
     projectId: config.projectId,
+    config,
     deps: { cce, vpc, concurrency, pods: vpc },
     nodePools: cce,
   };

@@ -31,7 +31,7 @@ import {
   type VerifyDetails,
 } from '../../core/verify/verdict.js';
 import { createRetrier, type CloudSession } from '../cloud-session.js';
-import { pick, projectLookupEnabled, resolveCloudConfig } from '../config.js';
+import { pick } from '../config.js';
 import type { CommandContext } from '../context.js';
 import { emitReport } from '../output.js';
 import { buildReport, observeRegions } from './harden.js';
@@ -170,15 +170,8 @@ async function openKube(
     import('../../cloud/clients.js'),
     import('../../cloud/kubeconfig.js'),
   ]);
-  const config = resolveCloudConfig(
-    ctx.env,
-    { region: session.region, projectId: session.projectId },
-    session.region,
-    session.projectId,
-    { projectIdLookup: projectLookupEnabled(ctx.env) },
-  );
   const issuer = new CceKubeconfigIssuer(
-    createCceClient(config),
+    createCceClient(session.config),
     await createRetrier(ctx.ui, ctx.env),
   );
   const issued = await ctx.ui.step(
