@@ -1,3 +1,5 @@
+import type { Agent as HttpsAgent } from 'node:https';
+import { request as httpsRequest } from 'node:https';
 import { AuthError, CloudError, UsageError } from '../core/errors.js';
 import type { IssuedKubeconfig, KubeAccess } from '../core/verify/access.js';
 import type { InClusterApiPath, PodStatusView } from '../core/verify/probe.js';
@@ -20,6 +22,73 @@ export type KubeSource =
   | { kind: 'file'; file: string; context?: string | undefined };
 
 const MAX_LOG_BYTES = 64 * 1024;
+/** No answer verify reads is anywhere near this; a larger one is refused, not buffered. */
+const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+
+interface RequestLike {
+  getUrl(): string;
+  getHttpMethod(): unknown;
+  getHeaders(): Record<string, string>;
+  getBody(): unknown;
+  getSignal(): AbortSignal | undefined;
+  getAgent(): unknown;
+}
+
+/**
+ * The transport under the client: node:https with the client's agent (CA, client certificate),
+ * never following a redirect (the client certificate must not be shown to another server) and
+ * with a bound on the answer's size.
+ */
+function boundedTransport(k8s: K8s): unknown {
+  return {
+    send(request: RequestLike) {
+      const promise = new Promise<unknown>((resolve, reject) => {
+        const url = new URL(request.getUrl());
+        const body = request.getBody();
+        const req = httpsRequest(
+          url,
+          {
+            method: String(request.getHttpMethod()),
+            headers: request.getHeaders(),
+            agent: request.getAgent() as HttpsAgent | undefined,
+            ...(request.getSignal() ? { signal: request.getSignal() } : {}),
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            let size = 0;
+            res.on('data', (c: Buffer) => {
+              size += c.length;
+              if (size > MAX_RESPONSE_BYTES) {
+                req.destroy(new Error(`the answer is larger than ${MAX_RESPONSE_BYTES} bytes`));
+                return;
+              }
+              chunks.push(c);
+            });
+            res.on('error', reject);
+            res.on('end', () => {
+              const headers: Record<string, string> = {};
+              for (const [k, v] of Object.entries(res.headers)) {
+                if (typeof v === 'string') headers[k] = v;
+                else if (Array.isArray(v)) headers[k] = v.join(', ');
+              }
+              const data = Buffer.concat(chunks);
+              resolve(
+                new k8s.ResponseContext(res.statusCode ?? 0, headers, {
+                  text: () => Promise.resolve(data.toString('utf8')),
+                  binary: () => Promise.resolve(data),
+                }),
+              );
+            });
+          },
+        );
+        req.on('error', reject);
+        if (typeof body === 'string' || Buffer.isBuffer(body)) req.end(body);
+        else req.end();
+      });
+      return { toPromise: () => promise };
+    },
+  };
+}
 // eslint-disable-next-line no-control-regex -- stripping them is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 const clean = (s: string, max = 300): string => s.replace(CONTROL, '').slice(0, max);
@@ -63,6 +132,7 @@ export class KubeClient implements KubeAccess {
     readonly server: string,
     private readonly timeoutMs: number,
     private readonly abort: AbortSignal | undefined,
+    private readonly transport: unknown,
   ) {}
 
   static async open(
@@ -115,6 +185,7 @@ export class KubeClient implements KubeAccess {
       cluster.server,
       opts.timeoutMs,
       opts.abort,
+      boundedTransport(k8s),
     );
   }
 
@@ -136,6 +207,7 @@ export class KubeClient implements KubeAccess {
         },
       ],
       middlewareMergeStrategy: 'append',
+      httpApi: this.transport,
     };
   }
 
@@ -184,8 +256,21 @@ export class KubeClient implements KubeAccess {
     }
     const raw = clean(e.message ?? String(err));
     if (this.abort?.aborted) return new CloudError('Interrupted.', { operation: what.verb });
-    const timedOut =
-      e.name === 'AbortError' || e.name === 'TimeoutError' || /aborted|timed? ?out/i.test(raw);
+    if (raw.startsWith('the answer is larger than')) {
+      return new CloudError(`Kubernetes: ${permission}: ${raw}.`, {
+        operation: `${what.verb} ${what.resource}`,
+      });
+    }
+    const sys = err as { code?: unknown };
+    const timedOut = e.name === 'AbortError' || e.name === 'TimeoutError';
+    const network =
+      timedOut ||
+      (typeof sys.code === 'string' &&
+        /^(E[A-Z_]+|ERR_TLS_\w+|UNABLE_TO_\w+|\w*CERT\w*|DEPTH_ZERO_SELF_SIGNED_CERT)$/.test(
+          sys.code,
+        ));
+    // Anything else is a bug, not an unreachable server: let it surface as one.
+    if (!network) return err instanceof Error ? err : new Error(raw);
     return new CloudError(
       `Cannot reach the Kubernetes API at ${this.server}: ${timedOut ? `no answer within ${Math.round(this.timeoutMs / 1000)} s` : raw}.`,
       { operation: `${what.verb} ${what.resource}`, retryable: true },
