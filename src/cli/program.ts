@@ -159,6 +159,11 @@ export function buildProgram(version: string, onInvoke: (inv: Invocation) => voi
       'block only TCP to the API server port (default: all traffic to the API server IP, as the guide does)',
     )
     .option(
+      '--port <n>',
+      'with --port-only: a TCP port to deny (repeatable; default: the internal endpoint port)',
+      collect,
+    )
+    .option(
       '--install',
       "add the block to the node pools' post-installation scripts, so new nodes get the rules",
     )
