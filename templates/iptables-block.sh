@@ -1,4 +1,4 @@
-# cce-harden iptables rules v{{version}} (network={{network}} chain={{chain}} apiserver={{apiServerIp}} ports={{ports}}); how it works: docs/iptables.md
+# cce-harden iptables rules v{{version}} (network={{network}} ports={{ports}}); see cce-harden docs/iptables.md
 _ch_err=0 _ch_keep=
 cce_harden_rule() {
   _ch_m="cce-harden: reject $2 to $3"
@@ -31,4 +31,4 @@ CCE_HARDEN_RULES
   done
 }
 {{rules}}
-[ $_ch_err = 0 ] || { echo "cce-harden: FAILED: the iptables rules on this node are not as wanted (see above); run this again" >&2; exit 1; }
+[ $_ch_err = 0 ] || { echo "cce-harden: FAILED, rules incomplete; run again" >&2; exit 1; }

@@ -1,6 +1,5 @@
 #!/bin/sh
-# cce-harden: apply the iptables rules and keep them in /etc/rc.local (or $CCE_HARDEN_RC_LOCAL).
-# Run as root, again at any time. How it works: docs/iptables.md.
+# cce-harden: apply the iptables rules, keep them in /etc/rc.local; see cce-harden docs/iptables.md
 set -eu
 [ "$(id -u)" = 0 ] || { echo "cce-harden: this script must run as root" >&2; exit 1; }
 rc=${CCE_HARDEN_RC_LOCAL:-/etc/rc.local}
@@ -25,7 +24,7 @@ awk -v f="$w/b" -v b='# >>> cce-harden rc.local (managed; do not edit) >>>' -v e
       if (i == at) { print b; while ((getline l < f) > 0) print l; print e }
       if (i <= n) print s[i]
     }
-  }' "$w/c" >"$w/n" || { echo "cce-harden: $rc has a broken cce-harden block (a begin marker without its end, or two blocks); left unchanged: fix it by hand" >&2; exit 1; }
+  }' "$w/c" >"$w/n" || { echo "cce-harden: $rc has a broken cce-harden block (begin without end, or two); left unchanged: fix it by hand" >&2; exit 1; }
 t=$(mktemp "$(dirname "$rc")/.rc.local.XXXXXX")
 if [ -e "$rc" ]; then cp -p "$rc" "$t"; else chmod 755 "$t"; fi
 cat "$w/n" >"$t"
@@ -33,6 +32,6 @@ chmod u+x "$t"
 sync "$t" 2>/dev/null || sync
 mv -f "$t" "$rc" && t=
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-  systemctl enable rc-local.service >/dev/null 2>&1 || echo "cce-harden: note: could not enable rc-local.service; systemd still runs an executable $rc at boot" >&2
+  systemctl enable rc-local.service >/dev/null 2>&1 || echo "cce-harden: note: rc-local.service not enabled" >&2
 fi
 echo "cce-harden: {{ruleCount}} rule(s) on {{chain}} applied and kept in $rc"

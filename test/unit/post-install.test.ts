@@ -266,7 +266,7 @@ describe('judgeManagedBlock: compliant only if the block runs, unchanged', () =>
       '|| true on the setup call',
       () => edit('if sh "$cce_harden_f"; then', 'if sh "$cce_harden_f" || true; then'),
     ],
-    ['a changed comment', () => edit('Edits here show up as drift', 'Edits here are fine')],
+    ['a changed comment', () => edit('Edits here are drift', 'Edits here are fine')],
     ['one character', () => edit('-w 10 -C', '-w 1 -C')],
   ])('drift: %s', (_name, script) => {
     expect(codes(script())).toContain('block-edited');
