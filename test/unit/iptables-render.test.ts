@@ -2,7 +2,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { buildIptablesModel, type IptablesModel } from '../../src/core/iptables.js';
 import { UsageError } from '../../src/core/errors.js';
-import { BLOCK_BEGIN, BLOCK_END, parseBlock } from '../../src/core/post-install.js';
+import {
+  BLOCK_BEGIN,
+  BLOCK_END,
+  installScriptsSize,
+  parseBlock,
+} from '../../src/core/post-install.js';
 import {
   IPTABLES_FORMATS,
   TEMPLATE_FILES,
@@ -250,3 +255,18 @@ const _all: Record<IptablesFormat, true> = {
   'post-install': true,
 };
 void _all;
+
+describe('size of the post-install block (CCE: at most 10240 characters of Base64, pre + post)', () => {
+  it.each([
+    [1, 5000],
+    [20, 5400],
+  ])('%i CIDR(s): under %i characters of Base64', (n, budget) => {
+    const model = buildIptablesModel({
+      apiServer: { ip: '192.168.0.10', port: 5443 },
+      containerCidrs: Array.from({ length: n }, (_, i) => `172.${16 + i}.0.0/16`),
+      network: 'tunnel',
+    });
+    const text = renderIptables(model, 'post-install', templates);
+    expect(installScriptsSize('', text).postInstallBase64).toBeLessThan(budget);
+  });
+});
