@@ -59,6 +59,8 @@ export interface IptablesRule {
   protocol: 'tcp' | null;
   /** The TCP destination ports in port-only mode (one: `--dport`, several: multiport). */
   ports: number[] | null;
+  /** The first of `ports` (kept for JSON readers of earlier versions); null for all traffic. */
+  port: number | null;
   comment: string;
 }
 
@@ -265,6 +267,7 @@ export function buildIptablesModel(input: IptablesInput): IptablesModel {
     destination: apiIp,
     protocol: portOnly ? 'tcp' : null,
     ports: portOnly ? [...denied] : null,
+    port: portOnly ? (denied[0] ?? null) : null,
     comment: ruleComment(source, apiIp, portOnly ? denied : null),
   }));
   return {
