@@ -16,6 +16,7 @@ import {
 import {
   BLOCK_BEGIN,
   decodeBase64,
+  encodeBase64,
   extractBlock,
   parseBlock,
   POST_INSTALL_KEY,
@@ -107,6 +108,50 @@ describe('check on standard clusters', () => {
     expect(r.code).toBe(2);
     const codes = json(r).clusters[0]?.findings.map((f) => f.code) ?? [];
     expect(codes.some((c) => c.includes('cidr-missing'))).toBe(true);
+  });
+});
+
+describe('check: a block is compliant only if it runs, unchanged', () => {
+  const setScript = (pool: RawNodePool | undefined, text: string) => {
+    pool!.spec.nodeTemplate!.extendParam![POST_INSTALL_KEY] = encodeBase64(text);
+  };
+
+  it.each([
+    [
+      'the rule function disabled',
+      (s: string) => s.replace('cce_harden_rule() {\n', 'cce_harden_rule() {\n  return 0\n'),
+      'post-install-block-edited',
+    ],
+    [
+      '|| true on the setup call',
+      (s: string) =>
+        s.replace('if sh "$cce_harden_f"; then', 'if sh "$cce_harden_f" || true; then'),
+      'post-install-block-edited',
+    ],
+    [
+      'exit 0 and a comment before the block',
+      (s: string) => s.replace(BLOCK_BEGIN, `exit 0\n# done\n${BLOCK_BEGIN}`),
+      'post-install-block-unreachable',
+    ],
+  ])('%s: drift, and --install repairs it', async (_name, edit, code) => {
+    handle = await startSandbox({ world: demoWorld() });
+    const env = sandboxEnv(handle);
+    expect(
+      (await runCli(['iptables', '--cluster', 'demo-tunnel', '--install', '--yes'], env)).code,
+    ).toBe(0);
+    const pool = pools(handle, 'demo-tunnel')[0];
+    const installed = script(pool);
+    const edited = edit(installed);
+    expect(edited).not.toBe(installed);
+    setScript(pool, edited);
+
+    const r = await runCli(['check', '--cluster', 'demo-tunnel', '--json'], env);
+    expect(r.code).toBe(2);
+    expect(json(r).clusters[0]?.findings.map((f) => f.code)).toContain(code);
+
+    const fix = await runCli(['iptables', '--cluster', 'demo-tunnel', '--install', '--yes'], env);
+    expect(fix.code, fix.stderr).toBe(0);
+    expect((await runCli(['check', '--cluster', 'demo-tunnel', '--json'], env)).code).toBe(0);
   });
 });
 
