@@ -155,6 +155,23 @@ describe('check: a block is compliant only if it runs, unchanged', () => {
   });
 });
 
+describe("iptables --install and CCE's size limit", () => {
+  it('refuses a pool whose pre- and post-install scripts would exceed 10240 Base64 characters', async () => {
+    handle = await startSandbox({ world: demoWorld() });
+    const env = sandboxEnv(handle);
+    const pool = pools(handle, 'demo-tunnel')[0];
+    pool!.spec.nodeTemplate!.extendParam!['alpha.cce/preInstall'] = encodeBase64('#'.repeat(5000));
+    const before = structuredClone(pool);
+    const r = await runCli(['iptables', '--cluster', 'demo-tunnel', '--install', '--yes'], env);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(
+      /would be \d+ characters of Base64 \(pre 6668, post \d+\); CCE accepts at most 10240/,
+    );
+    expect(writes(handle)).toEqual([]);
+    expect(pools(handle, 'demo-tunnel')[0]).toEqual(before);
+  });
+});
+
 describe('iptables --install', () => {
   it('plans, --dry-run writes nothing, apply keeps every other field and the node count, re-run is a no-op', async () => {
     handle = await startSandbox({ world: demoWorld() });
