@@ -1,4 +1,4 @@
-import type { RawAddon, RawCluster, RawNodePool } from '../core/types.js';
+import type { WireAddon, WireCluster, WireNodePool } from './wire-cce.js';
 
 /**
  * The sandbox's whole state. It is plain JSON on purpose: it is written to a file between CLI
@@ -30,9 +30,9 @@ export interface WorldProject {
 }
 
 export interface WorldCluster {
-  cluster: RawCluster;
-  addons: RawAddon[];
-  nodePools: RawNodePool[];
+  cluster: WireCluster;
+  addons: WireAddon[];
+  nodePools: WireNodePool[];
 }
 
 /** VPC v3 SecurityGroup as listed (ShowSecurityGroup adds `security_group_rules`). */

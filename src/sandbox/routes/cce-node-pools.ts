@@ -1,4 +1,4 @@
-import type { RawNodePool } from '../../core/types.js';
+import type { WireNodePool } from '../wire-cce.js';
 import { cceResourceTimestamp } from '../fixtures/timestamps.js';
 import { cceFail } from '../http/api-failure.js';
 import type { Route } from '../http/router.js';
@@ -59,13 +59,13 @@ const updateNodePool: Route = {
 
 export const nodePoolRoutes: Route[] = [listNodePools, showNodePool, updateNodePool];
 
-function requirePool(pools: RawNodePool[], id: string): RawNodePool {
+function requirePool(pools: WireNodePool[], id: string): WireNodePool {
   const pool = pools.find((p) => p.metadata.uid === id);
   if (!pool) throw cceFail(404, 'CCE.01404001', 'Resource not found.');
   return pool;
 }
 
-function applyUpdate(pool: RawNodePool, body: unknown): void {
+function applyUpdate(pool: WireNodePool, body: unknown): void {
   const b = asObject(body, 'body');
   const spec = asObject(b['spec'], 'spec');
   const metadata = b['metadata'] === undefined ? {} : asObject(b['metadata'], 'metadata');
