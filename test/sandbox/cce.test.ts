@@ -10,7 +10,11 @@ import {
   type ListClustersRequestTypeEnum,
   type NodePoolUpdate,
 } from '@huaweicloud/huaweicloud-sdk-cce';
-import type { WireAddon as RawAddon, WireCluster as RawCluster, WireNodePool as RawNodePool } from '../../src/sandbox/wire-cce.js';
+import type {
+  WireAddon as RawAddon,
+  WireCluster as RawCluster,
+  WireNodePool as RawNodePool,
+} from '../../src/sandbox/wire-cce.js';
 import {
   DEMO_EXISTING_POST_INSTALL,
   demoWorld,
