@@ -5,6 +5,7 @@ export { demoWorld, DEMO_EXISTING_POST_INSTALL } from './demo-world.js';
 export {
   WorldBuilder,
   DEFAULT_RULE_QUOTA,
+  subInterfaceDescription,
   type HardenedVariant,
   type ManyTurboOptions,
   type NodePoolOptions,
@@ -26,7 +27,15 @@ export {
   type WireSecurityGroup,
   type WireSecurityGroupRule,
   type WireSubNetworkInterface,
+  type WireSubnet,
 } from './world.js';
+export type {
+  WireAddon,
+  WireCluster,
+  WireClusterEndpoints,
+  WireEndpointsObject,
+  WireNodePool,
+} from './wire-cce.js';
 export { HARDENING_DESCRIPTION_PREFIX, hardeningDescription } from './fixtures/security-groups.js';
 export { FaultInjector, type FaultHandle, type FaultSpec } from './faults.js';
 export type { RequestLogEntry } from './request-log.js';

@@ -21,6 +21,7 @@ import { iamRoutes } from './routes/iam.js';
 import { securityGroupRoutes } from './routes/vpc-security-groups.js';
 import { ruleRoutes } from './routes/vpc-rules.js';
 import { subInterfaceRoutes } from './routes/vpc-sub-interfaces.js';
+import { subnetRoutes } from './routes/vpc-subnets.js';
 import { parseQueryPairs, verifyRequest } from './signing.js';
 import { lookup } from './world-index.js';
 import type { World, WorldProject } from './world.js';
@@ -60,6 +61,7 @@ const router = new Router().add(
   ...securityGroupRoutes,
   ...ruleRoutes,
   ...subInterfaceRoutes,
+  ...subnetRoutes,
   ...iamRoutes,
 );
 
@@ -74,6 +76,7 @@ const NO_PROJECT: WorldProject = {
   securityGroups: [],
   securityGroupRules: [],
   subNetworkInterfaces: [],
+  subnets: [],
 };
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHandle> {

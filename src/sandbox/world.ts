@@ -27,6 +27,12 @@ export interface WorldProject {
   securityGroups: WireSecurityGroup[];
   securityGroupRules: WireSecurityGroupRule[];
   subNetworkInterfaces: WireSubNetworkInterface[];
+  /**
+   * VPC v1 subnets. Each has two ids: its own `id` (what VPC v3 sub-interfaces call
+   * `virsubnet_id`) and `neutron_subnet_id` (what CCE calls `subnetID`/`eniSubnetId`).
+   * Optional so state files written before subnets were emulated still load.
+   */
+  subnets?: WireSubnet[];
 }
 
 export interface WorldCluster {
@@ -89,6 +95,30 @@ export interface WireSubNetworkInterface {
   instance_type: string;
   scope: string;
   security_enabled: boolean;
+}
+
+/** VPC v1 Subnet as ListSubnets returns it (docs/cloud-api.md, "VPC subnets"). */
+export interface WireSubnet {
+  id: string;
+  name: string;
+  description: string;
+  cidr: string;
+  gateway_ip: string;
+  ipv6_enable: boolean;
+  dhcp_enable: boolean;
+  primary_dns: string;
+  secondary_dns: string;
+  dnsList: string[];
+  availability_zone: string;
+  vpc_id: string;
+  status: string;
+  neutron_network_id: string;
+  neutron_subnet_id: string;
+  extra_dhcp_opts: { opt_value: string; opt_name: string }[];
+  scope: string;
+  tenant_id: string;
+  created_at: string;
+  updated_at: string;
 }
 
 /** The project with this id, or the one in this region (ids are tried first). */

@@ -3,7 +3,8 @@ import { paginate } from '../pagination.js';
 
 /**
  * ListSubNetworkInterfaces: the per-pod sub-ENIs of Turbo clusters with their `security_groups`,
- * which is how a client can see which group pods really use (reference §3).
+ * which is how a client can see which group pods really use (docs/cloud-api.md, "Pod network
+ * interfaces"). `virsubnet_id` is the VPC subnet's own `id`, never the neutron id CCE reports.
  */
 const listSubNetworkInterfaces: Route = {
   method: 'GET',
@@ -18,6 +19,7 @@ const listSubNetworkInterfaces: Route = {
       ['mac_address', (x) => x.mac_address],
       ['vpc_id', (x) => x.vpc_id],
       ['parent_id', (x) => x.parent_id],
+      ['description', (x) => x.description],
     ];
     const active = filters
       .map(([key, get]) => ({ set: new Set(query.all(key)), get }))
