@@ -11,6 +11,7 @@ export function requireCluster(p: WorldProject, id: string): WorldCluster {
 
 /** ListClusters (reference §2.2): no pagination, `status`/`type`/`version` filters. */
 const listClusters: Route = {
+  operation: 'ListClusters',
   method: 'GET',
   pattern: '/api/v3/projects/:pid/clusters',
   scope: 'path',
@@ -32,6 +33,7 @@ const listClusters: Route = {
 };
 
 const showCluster: Route = {
+  operation: 'ShowCluster',
   method: 'GET',
   pattern: '/api/v3/projects/:pid/clusters/:cid',
   scope: 'path',
@@ -46,6 +48,7 @@ const showCluster: Route = {
  * X-Project-Id; `cluster_id` is required.
  */
 const listAddons: Route = {
+  operation: 'ListAddonInstances',
   method: 'GET',
   pattern: '/api/v3/addons',
   scope: 'header',

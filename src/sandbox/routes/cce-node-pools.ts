@@ -15,6 +15,7 @@ const DEFAULT_AUTOSCALING = {
 };
 
 const listNodePools: Route = {
+  operation: 'ListNodePools',
   method: 'GET',
   pattern: BASE,
   scope: 'path',
@@ -26,6 +27,7 @@ const listNodePools: Route = {
 };
 
 const showNodePool: Route = {
+  operation: 'ShowNodePool',
   method: 'GET',
   pattern: `${BASE}/:npid`,
   scope: 'path',
@@ -44,6 +46,7 @@ const showNodePool: Route = {
  * once (`status.currentNode`), so a test sees the damage immediately.
  */
 const updateNodePool: Route = {
+  operation: 'UpdateNodePool',
   method: 'PUT',
   pattern: `${BASE}/:npid`,
   scope: 'path',

@@ -7,6 +7,7 @@ import type { Route } from '../http/router.js';
  * the SDK never falls through to *creating* one.
  */
 const listProjects: Route = {
+  operation: 'KeystoneListProjects',
   method: 'GET',
   pattern: '/v3/projects',
   scope: 'none',
@@ -34,6 +35,7 @@ const listProjects: Route = {
  * never do that, so the sandbox refuses it loudly; tests assert it never appears in the log.
  */
 const createProject: Route = {
+  operation: 'KeystoneCreateProject',
   method: 'POST',
   pattern: '/v3/projects',
   scope: 'none',

@@ -7,11 +7,12 @@ import { paginate } from '../pagination.js';
  * interfaces"). `virsubnet_id` is the VPC subnet's own `id`, never the neutron id CCE reports.
  */
 const listSubNetworkInterfaces: Route = {
+  operation: 'ListSubNetworkInterfaces',
   method: 'GET',
   pattern: '/v3/:pid/vpc/sub-network-interfaces',
   scope: 'path',
   flavor: 'snake',
-  handle({ project, query, requestId }) {
+  handle({ project, query, requestId, paging }) {
     const filters: [string, (x: (typeof project.subNetworkInterfaces)[number]) => string][] = [
       ['id', (x) => x.id],
       ['virsubnet_id', (x) => x.virsubnet_id],
@@ -27,7 +28,7 @@ const listSubNetworkInterfaces: Route = {
     const items = project.subNetworkInterfaces.filter((x) =>
       active.every((f) => f.set.has(f.get(x))),
     );
-    const { page, page_info } = paginate(items, query);
+    const { page, page_info } = paginate(items, query, paging);
     return {
       status: 200,
       body: { request_id: requestId, sub_network_interfaces: page, page_info },

@@ -13,6 +13,7 @@ const MAX_LIMIT = 2 ** 31 - 1;
  * previous page). Unlike VPC v3 there is no `page_info`: a short page is the last one.
  */
 const listSubnets: Route = {
+  operation: 'ListSubnets',
   method: 'GET',
   pattern: '/v1/:pid/subnets',
   scope: 'path',
