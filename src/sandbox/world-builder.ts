@@ -43,8 +43,14 @@ export interface NodePoolOptions {
   /** Plain text; stored Base64 in `spec.nodeTemplate.extendParam["alpha.cce/postInstall"]`. */
   postInstall?: string;
   preInstall?: string;
-  /** Security group ids for pods on this pool (Turbo `spec.podSecurityGroups`). */
+  /** Security groups (names or ids) for pods on this pool (Turbo `spec.podSecurityGroups`). */
   podSecurityGroups?: string[];
+  /** A bare-metal pool (`spec.type: "ElasticBMS"`): its pods use full ENIs, not sub-interfaces. */
+  bareMetal?: boolean;
+  /** `status.phase`; default `''` (Active). `Deleting` and `Error` refuse updates. */
+  phase?: string;
+  /** Nodes an autoscaler adds right after each read of this pool (see World `autoscaler`). */
+  autoscaler?: number;
 }
 
 interface CommonClusterOptions {
@@ -74,6 +80,11 @@ export interface TurboClusterOptions extends CommonClusterOptions {
   eniSubnetCidr?: string;
   /** Share the ENI subnet of this (earlier) cluster instead of getting one of its own. */
   eniSubnetOf?: string;
+  /**
+   * Give each ENI group one ordinary allow rule (egress TCP 443 to 0.0.0.0/0, priority 1)
+   * besides CCE's defaults and any deny rule, as real groups usually have.
+   */
+  eniAllowRule?: boolean;
   /** Sub-ENIs (pods) to create in the ENI subnet, bound to the ENI group. Default 2. */
   subNetworkInterfaces?: number;
 }
@@ -209,6 +220,19 @@ export class WorldBuilder {
     for (let i = 0; i < eniCount; i++) {
       eni.push(this.addGroup(`${o.name}-cce-eni-${this.suffix()}`, vpcCidr, true));
     }
+    if (o.eniAllowRule) {
+      for (const g of eni) {
+        this.addRule(g.id, {
+          direction: 'egress',
+          protocol: 'tcp',
+          multiport: '443',
+          remote_ip_prefix: '0.0.0.0/0',
+          action: 'allow',
+          priority: 1,
+          description: 'https out',
+        });
+      }
+    }
     const live = eni[0];
     if (live && o.hardened) {
       this.addRule(live.id, hardenedRuleFields(o.hardened, apiServerIp, port));
@@ -341,6 +365,13 @@ export class WorldBuilder {
     return this;
   }
 
+  /** Id of a node pool (by name) of a cluster (name or id) in the current project. */
+  nodePoolId(cluster: string, pool: string): string {
+    const p = this.cluster(cluster).nodePools.find((x) => x.metadata.name === pool);
+    if (!p) throw new Error(`no node pool ${pool} in cluster ${cluster}`);
+    return p.metadata.uid;
+  }
+
   /**
    * A sub-ENI in the cluster's ENI subnet bound to the given groups (names or ids), e.g. a pod
    * with a custom SG. `description` overrides the one naming the cluster id (e.g. `''` for an
@@ -453,7 +484,7 @@ export class WorldBuilder {
   }
 
   private makePool(o: NodePoolOptions): WorldCluster['nodePools'][number] {
-    return makeNodePool({
+    const pool = makeNodePool({
       uid: this.uuid('nodepool'),
       name: o.name,
       initialNodeCount: o.initialNodeCount ?? 3,
@@ -464,7 +495,11 @@ export class WorldBuilder {
         : {}),
       az: `${this.proj().region}a`,
       at: this.nextTime(),
+      ...(o.bareMetal ? { bareMetal: true } : {}),
+      ...(o.phase !== undefined ? { phase: o.phase } : {}),
     });
+    if (o.autoscaler) (this.proj().autoscaler ??= {})[pool.metadata.uid] = o.autoscaler;
+    return pool;
   }
 
   private addGroup(

@@ -33,6 +33,11 @@ export interface WorldProject {
    * Optional so state files written before subnets were emulated still load.
    */
   subnets?: WireSubnet[];
+  /**
+   * Opt-in autoscaler: node pool id -> nodes added to `initialNodeCount` right after each read
+   * of that pool (negative removes), so a client that writes back what it read scales it back.
+   */
+  autoscaler?: Record<string, number>;
 }
 
 export interface WorldCluster {
