@@ -42,6 +42,8 @@ export type { RequestLogEntry } from './request-log.js';
 export {
   loadWorld,
   resetSandboxState,
+  SandboxStateError,
+  STATE_MARKER_KEY,
   withPersistentSandbox,
   writeWorldAtomically,
 } from './persistence.js';
