@@ -67,7 +67,7 @@ function route(req: GatewayRequest, env: GatewayEnv, entry: RequestLogEntry): Re
   const pathPid = match.params['pid'];
   entry.projectId = pathPid ?? headerPid;
   if (pathPid === '{project_id}' || headerPid === '{project_id}') {
-    // What the SDK sends when the credentials carry no project id (docs/cloud-api.md, "Projects").
+    // What the SDK sends when the credentials carry no project id (docs/cloud-api.md, "SDK behaviour").
     throw gatewayFail(
       401,
       'APIGW.0301',

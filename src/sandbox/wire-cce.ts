@@ -2,7 +2,7 @@
  * The sandbox's own CCE v3 wire shapes: what the emulated API stores and returns, in the field
  * names CCE uses on the wire (camelCase, with its irregular capitals such as `SecurityGroup`,
  * `subnetID`, `Reason`). Deliberately independent of the client's types so the emulator keeps
- * serving what the documentation shows, whatever the client expects (docs/cloud-api.md, "CCE").
+ * serving what the documentation shows, whatever the client expects (docs/cloud-api.md, "CCE: clusters").
  */
 
 /** `status.endpoints` in the variants the public docs show (see SPEC.md, "Cluster endpoints"). */

@@ -95,7 +95,7 @@ describe('clusters', () => {
     const missing = '00000000-0000-4000-8000-000000000000';
     const err = await sdkError(cce.showCluster(new ShowClusterRequest().withClusterId(missing)));
     expect(err.httpStatusCode).toBe(404);
-    // The SDK does not parse camelCase bodies (reference §2.6).
+    // The SDK does not parse camelCase bodies (docs/cloud-api.md, "Errors").
     expect(err.errorCode).toBeUndefined();
     expect(err.requestId).toBe(h.log.at(-1)?.requestId);
     const raw = await signedRequest(`${h.url}/api/v3/projects/${PID}/clusters/${missing}`, {

@@ -65,7 +65,7 @@ describe('ListSecurityGroups', () => {
       'demo-turbo-bastion',
     ]);
     expect(h.log.at(-1)?.query).toEqual({ name: ['default', 'demo-turbo-bastion'] });
-    // No prefix or wildcard matching (reference §4.2).
+    // No prefix or wildcard matching (docs/cloud-api.md, "VPC: security groups and rules").
     expect(
       (await listGroups(new ListSecurityGroupsRequest().withName(['demo-turbo']))).security_groups,
     ).toEqual([]);

@@ -9,7 +9,7 @@ export function requireCluster(p: WorldProject, id: string): WorldCluster {
   return c;
 }
 
-/** ListClusters (reference §2.2): no pagination, `status`/`type`/`version` filters. */
+/** ListClusters (docs/cloud-api.md, "CCE: clusters"): no pagination, `status`/`type`/`version` filters. */
 const listClusters: Route = {
   operation: 'ListClusters',
   method: 'GET',
@@ -44,7 +44,7 @@ const showCluster: Route = {
 };
 
 /**
- * ListAddonInstances: no project in the path (reference §2.1), the project comes from
+ * ListAddonInstances: no project in the path (docs/cloud-api.md, "CCE: paths"), the project comes from
  * X-Project-Id; `cluster_id` is required.
  */
 const listAddons: Route = {

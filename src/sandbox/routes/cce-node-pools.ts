@@ -7,7 +7,7 @@ import { requireCluster } from './cce-clusters.js';
 
 const BASE = '/api/v3/projects/:pid/clusters/:cid/nodepools';
 const SCRIPT_KEYS = ['alpha.cce/preInstall', 'alpha.cce/postInstall'] as const;
-/** Pre- plus post-install script, together, after Base64 (docs/cloud-api.md, "Node pools"). */
+/** Pre- plus post-install script, together, after Base64 (docs/cloud-api.md, "CCE: node pools"). */
 export const MAX_SCRIPTS_BASE64_CHARS = 10240;
 const DEFAULT_AUTOSCALING = {
   enable: false,
@@ -51,7 +51,7 @@ const showNodePool: Route = {
 };
 
 /**
- * UpdateNodePool with the real API's update model (docs/cloud-api.md, "Node pools"): only the
+ * UpdateNodePool with the real API's update model (docs/cloud-api.md, "CCE: node pools"): only the
  * fields of NodePoolUpdate are read, anything else in the body is ignored (as a Go JSON server
  * does), and an updatable field left out is reset, so an omitted `spec.initialNodeCount` scales
  * the pool to 0 unless `spec.ignoreInitialNodeCount` is true, and an omitted

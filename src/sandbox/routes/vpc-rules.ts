@@ -12,7 +12,7 @@ const BASE = '/v3/:pid/vpc/security-group-rules';
 
 const DRY_RUN_MESSAGE = 'Request validation has been passed with dry run...';
 
-/** ListSecurityGroupRules with the filters of reference §4.2; repeated keys mean "any of". */
+/** ListSecurityGroupRules with the filters of docs/cloud-api.md, "VPC: security groups and rules"; repeated keys mean "any of". */
 const listRules: Route = {
   operation: 'ListSecurityGroupRules',
   method: 'GET',
@@ -90,7 +90,7 @@ function ruleFilters(query: RouteContext['query']): RuleTest[] {
   return tests;
 }
 
-/** A bare IP in the filter matches the stored `/32` form (reference §4.2). */
+/** A bare IP in the filter matches the stored `/32` form (docs/cloud-api.md, "VPC: security groups and rules"). */
 function normalisePrefixFilter(p: string): string {
   try {
     return normaliseCidr(p, p.includes(':') ? 'IPv6' : 'IPv4');

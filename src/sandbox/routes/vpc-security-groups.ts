@@ -4,7 +4,7 @@ import { requireGroup, rulesOf } from './vpc-lookup.js';
 
 const BASE = '/v3/:pid/vpc/security-groups';
 
-/** ListSecurityGroups: exact-match filters on repeated `id`/`name`/`description` (reference §4.2). */
+/** ListSecurityGroups: exact-match filters on repeated `id`/`name`/`description` (docs/cloud-api.md, "VPC: security groups and rules"). */
 const listSecurityGroups: Route = {
   operation: 'ListSecurityGroups',
   method: 'GET',
