@@ -23,8 +23,8 @@ export const ENV_VARS = {
   iamEndpoint: ['CCE_HARDEN_IAM_ENDPOINT'], // IAM API base URL (project id look-up only)
   projectLookup: ['CCE_HARDEN_PROJECT_LOOKUP'], // iam (default): look up missing project ids read-only; off: never
   // Behaviour.
-  timeout: ['CCE_HARDEN_TIMEOUT_MS'], // per-request timeout in ms (default 15000)
-  retryBase: ['CCE_HARDEN_RETRY_BASE_MS'], // first retry delay in ms, doubled each time (default 300)
+  timeout: ['CCE_HARDEN_TIMEOUT_MS'], // deadline of one whole call in ms, 100..600000 (default 15000)
+  retryBase: ['CCE_HARDEN_RETRY_BASE_MS'], // first retry delay in ms, doubled each time, 1..60000 (default 300)
   sandboxState: ['CCE_HARDEN_SANDBOX_STATE'], // file that keeps the --sandbox world
 } as const;
 
@@ -72,6 +72,44 @@ export function parseProjectIds(value: string | undefined): {
     byRegion.set(region, id);
   }
   return { byRegion };
+}
+
+/** Accepted ranges: beyond them a timer overflows (2^31 ms) or a run hangs for hours. */
+export const DURATION_LIMITS = {
+  timeout: { min: 100, max: 600_000, default: 15_000 },
+  retryBase: { min: 1, max: 60_000, default: 300 },
+} as const;
+
+/**
+ * A duration variable in whole milliseconds within its range; a usage error (exit 64) otherwise.
+ * Without the check 3000000000 would silently become 1 ms (Node clamps timers above 2^31-1).
+ */
+export function durationMs(
+  env: Record<string, string | undefined>,
+  key: keyof typeof DURATION_LIMITS,
+): number {
+  const limits = DURATION_LIMITS[key];
+  const raw = pick(env, key);
+  if (raw === undefined) return limits.default;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < limits.min || n > limits.max) {
+    throw new UsageError(
+      `${ENV_VARS[key][0]} is "${raw}": expected whole milliseconds from ${limits.min} to ${limits.max}.`,
+    );
+  }
+  return n;
+}
+
+/**
+ * Project ids are 32 hexadecimal characters (the console's "My Credentials" page). Checked before
+ * any request: a `/` or `#` would otherwise change the request path and be blamed on the signature.
+ */
+export const PROJECT_ID = /^[0-9a-f]{32}$/i;
+
+function projectIdProblem(id: string, where: string): string | undefined {
+  return PROJECT_ID.test(id)
+    ? undefined
+    : `${where} "${id}" is not a project id: expected 32 hexadecimal characters (see "My Credentials" in the console).`;
 }
 
 export function parseRegions(value: string | undefined): string[] {
@@ -135,11 +173,24 @@ export function resolveCloudConfig(
         : 'No project id: pass --project-id or set HUAWEICLOUD_SDK_PROJECT_ID (project ids are per region; see "My Credentials" in the console).',
     );
   }
+  if (projectId) {
+    const p = projectIdProblem(
+      projectId,
+      region ? `The project id for ${region}` : 'The project id',
+    );
+    if (p) problems.push(p);
+  }
+  let timeoutMs: number = DURATION_LIMITS.timeout.default;
+  try {
+    timeoutMs = durationMs(env, 'timeout');
+  } catch (err) {
+    if (err instanceof UsageError) problems.push(...err.problems);
+    else throw err;
+  }
   if (problems.length > 0) {
     throw new UsageError(problems, 'See .env.example for every variable cce-harden reads.');
   }
   const defaults = defaultEndpoints(region as string);
-  const timeout = Number(pick(env, 'timeout') ?? 15000);
   return {
     ak: ak as string,
     sk: sk as string,
@@ -148,7 +199,7 @@ export function resolveCloudConfig(
     region: region as string,
     cceEndpoint: pick(env, 'cceEndpoint') ?? defaults.cce,
     vpcEndpoint: pick(env, 'vpcEndpoint') ?? defaults.vpc,
-    timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : 15000,
+    timeoutMs,
     userAgent: 'cce-harden',
   };
 }

@@ -43,6 +43,9 @@ Environment (also read from ./.env; flags win):
   CCE_HARDEN_CCE_ENDPOINT, CCE_HARDEN_VPC_ENDPOINT, CCE_HARDEN_IAM_ENDPOINT
                                               endpoint overrides (private clouds, the sandbox)
   CCE_HARDEN_PROJECT_LOOKUP                   iam (default): look missing project ids up read-only; off
+  CCE_HARDEN_TIMEOUT_MS                       deadline of one whole call, answer included (default 15000);
+                                              one call with its retries ends within 4 of them
+  CCE_HARDEN_RETRY_BASE_MS                    first retry delay, doubled each time (default 300)
   NO_COLOR                                    no colour`;
 
 /** Builds the commander program. `onInvoke` receives what was asked; nothing runs at parse time. */
@@ -72,6 +75,7 @@ export function buildProgram(version: string, onInvoke: (inv: Invocation) => voi
     )
     .option('--json', 'same as --output json')
     .option('--out <file>', 'write the result to a file (atomically) instead of stdout')
+    .option('--force', 'replace an existing --out file without asking')
     .option('-q, --quiet', 'print only problems')
     .option('--sandbox', 'run against the built-in sandbox cloud (state kept between runs)')
     .option('--debug', 'log requests, retries and stack traces to stderr')

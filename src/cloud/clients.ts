@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { createRequire } from 'node:module';
+import { guardedAxiosConfig } from './http.js';
 
 /** Everything a cloud client needs; the CLI builds it from flags, environment and .env. */
 export interface CloudConfig {
@@ -11,7 +12,7 @@ export interface CloudConfig {
   region: string;
   cceEndpoint: string;
   vpcEndpoint: string;
-  /** Per-request timeout; the SDK has none by default (reference §1.3). */
+  /** Deadline of one whole call (request and answer body); the SDK has none (reference §1.3). */
   timeoutMs: number;
   userAgent: string;
 }
@@ -80,7 +81,11 @@ function build(builder: any, config: CloudConfig, endpoint: string): SdkClient {
       .withOptions({
         // A custom user agent also stops the SDK writing ~/.huaweicloud/application_id.
         customUserAgent: config.userAgent,
-        axiosRequestConfig: { timeout: config.timeoutMs, ...agentFor(endpoint) },
+        // One deadline per whole call, no redirects, no other host, bounded answers (http.ts).
+        axiosRequestConfig: {
+          ...guardedAxiosConfig({ endpoint, deadlineMs: config.timeoutMs }),
+          ...agentFor(endpoint),
+        },
       })
       .build()
   );
