@@ -533,8 +533,6 @@ export class WorldBuilder {
    */
   private addSubnet(o: { id?: string; vpcId: string; cidr: string; name: string }): WireSubnet {
     const p = this.proj();
-    const existing = o.id ? p.subnets?.find((x) => x.id === o.id) : undefined;
-    if (existing) return existing;
     const base = o.cidr.split('/')[0]?.split('.').map(Number) ?? [192, 168, 0, 0];
     const ts = vpcTimestamp(this.nextTime());
     const subnet: WireSubnet = {
