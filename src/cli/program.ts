@@ -38,6 +38,10 @@ const ENV_HELP = `
 Environment (also read from ./.env; flags win):
   HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK      access key pair (or HW_ACCESS_KEY, HW_SECRET_KEY)
   HUAWEICLOUD_SDK_SECURITY_TOKEN              temporary credentials (or HW_SECURITY_TOKEN)
+  HUAWEICLOUD_SDK_IDP_ID, HUAWEICLOUD_SDK_ID_TOKEN_FILE
+                                              no keys: OIDC federation (identity provider id, ID token file)
+  CCE_HARDEN_METADATA, CCE_HARDEN_METADATA_ENDPOINT
+                                              neither: ECS agency via instance metadata (on|off; URL)
   HUAWEICLOUD_SDK_PROJECT_ID                  project id, or region=id,region=id (or HW_PROJECT_ID)
   HUAWEICLOUD_SDK_REGION                      region id(s), e.g. cn-north-4 (or HW_REGION_NAME)
   CCE_HARDEN_CCE_ENDPOINT, CCE_HARDEN_VPC_ENDPOINT, CCE_HARDEN_IAM_ENDPOINT

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { PagingQuirks } from './faults.js';
+import { federationErrorBody, type Federation } from './federation.js';
 import { ApiFailure, AUTH_FAILED_MESSAGE, errorBody, gatewayFail } from './http/api-failure.js';
 import type { Query } from './http/query.js';
 import type { Reply, Route, RouteMatch } from './http/router.js';
@@ -25,10 +26,15 @@ export interface GatewayRequest {
 export interface GatewayEnv {
   world: World;
   secretFor(ak: string): string | undefined;
+  /** Keyless credentials (federation.ts): unsigned IAM/metadata answers, temporary keys. */
+  federation: Federation;
 }
 
-/** A reply, with the reason a signature was refused (sent as a sandbox-only header). */
-export type GatewayReply = Reply & { detail?: string };
+/**
+ * A reply, with the reason a signature was refused (sent as a sandbox-only header) and any
+ * extra headers (e.g. IAM's `X-Subject-Token`).
+ */
+export type GatewayReply = Reply & { detail?: string; headers?: Record<string, string> };
 
 /**
  * The gateway's checks in the order the real one makes them (SPEC.md, "Request pipeline"):
@@ -45,14 +51,21 @@ export function dispatch(
   } catch (err) {
     if (!(err instanceof ApiFailure)) throw err;
     entry.errorCode = err.code;
-    const reply: GatewayReply = { status: err.status, body: errorBody(err, entry.requestId) };
+    const reply: GatewayReply = {
+      status: err.status,
+      body: federationErrorBody(err) ?? errorBody(err, entry.requestId),
+    };
     const detail = (err as { detail?: string }).detail;
     if (detail) reply.detail = detail;
     return reply;
   }
 }
 
-function route(req: GatewayRequest, env: GatewayEnv, entry: RequestLogEntry): Reply {
+function route(req: GatewayRequest, env: GatewayEnv, entry: RequestLogEntry): GatewayReply {
+  // Unsigned: IAM's ID-token exchange, temporary credentials, the metadata service.
+  const path = req.rawUrl.split('?')[0] ?? '';
+  const keyless = env.federation.answer(req.method, path, req.headers, req.body);
+  if (keyless) return keyless;
   if (req.match === 'malformed')
     throw gatewayFail(400, 'APIGW.0201', 'Bad request: malformed path');
   const match = req.match;
@@ -84,6 +97,7 @@ function route(req: GatewayRequest, env: GatewayEnv, entry: RequestLogEntry): Re
       detail: verdict.reason,
     });
   }
+  env.federation.checkSigned(verdict.ak, verdict.securityToken, req.at);
   const project = resolveProject(env.world, match.route, pathPid, headerPid);
   return match.route.handle({
     world: env.world,

@@ -16,6 +16,7 @@ export function send(res: ServerResponse, entry: RequestLogEntry, reply: Gateway
 
 function headersFor(entry: RequestLogEntry, reply: GatewayReply): Record<string, string> {
   const headers: Record<string, string> = {
+    ...reply.headers,
     'Content-Type': 'application/json',
     'X-Request-Id': entry.requestId,
   };

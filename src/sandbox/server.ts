@@ -5,6 +5,12 @@ import { SANDBOX_CREDENTIALS, type SandboxKeyPair } from './credentials.js';
 import { demoWorld } from './demo-world.js';
 import { dispatch, type GatewayEnv, type GatewayRequest } from './dispatch.js';
 import { FaultInjector } from './faults.js';
+import {
+  Federation,
+  redactIdToken,
+  type FederationHandle,
+  type FederationOptions,
+} from './federation.js';
 import { errorBody, gatewayFail } from './http/api-failure.js';
 import { Query } from './http/query.js';
 import type { Route, Router } from './http/router.js';
@@ -28,6 +34,8 @@ export interface SandboxOptions {
   now?: () => Date;
   /** Routes served besides the built-in ones (routes/index.ts). */
   routes?: readonly Route[];
+  /** Keyless credentials: OIDC identity provider, temporary credentials, metadata service. */
+  federation?: FederationOptions;
 }
 
 export interface SandboxHandle {
@@ -39,6 +47,8 @@ export interface SandboxHandle {
   /** Every request, also refused ones, in arrival order. */
   log: RequestLogEntry[];
   faults: FaultInjector;
+  /** Issues ID tokens; lists the temporary credentials handed out; sets their lifetime. */
+  federation: FederationHandle;
   clearLog(): void;
   close(): Promise<void>;
 }
@@ -53,11 +63,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
   const router = createRouter(opts.routes);
   const secrets = new Map((opts.credentials ?? [SANDBOX_CREDENTIALS]).map((c) => [c.ak, c.sk]));
   const now = opts.now ?? (() => new Date());
+  const federation = new Federation(opts.federation, now);
   const env: GatewayEnv = {
     get world() {
       return state.world;
     },
-    secretFor: (ak) => secrets.get(ak),
+    secretFor: (ak) => secrets.get(ak) ?? federation.secretFor(ak),
+    federation,
   };
 
   const server = createServer((req, res) => {
@@ -87,6 +99,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     },
     log,
     faults,
+    federation,
     clearLog() {
       log.length = 0;
     },
@@ -126,7 +139,8 @@ async function serve(req: IncomingMessage, res: ServerResponse, p: Pipeline): Pr
     entry.errorCode = f.code;
     return send(res, entry, { status: 413, body: errorBody(f, entry.requestId) });
   }
-  entry.body = parseBody(raw.toString('utf8'));
+  const body = parseBody(raw.toString('utf8'));
+  entry.body = redactIdToken(path, body);
 
   let query: Query;
   try {
@@ -157,7 +171,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, p: Pipeline): Pr
     rawUrl,
     headers: req.headers,
     raw,
-    body: entry.body,
+    body,
     query,
     match,
     at: arrived,
