@@ -13,7 +13,6 @@ import {
   demoWorld,
   findCluster,
   rulesOfGroup,
-  startSandbox,
   WorldBuilder,
   SANDBOX_CREDENTIALS,
   type SandboxHandle,
@@ -22,11 +21,12 @@ import {
 } from '../../src/sandbox/index.js';
 import { BIN, ROOT, sandboxEnv } from '../helpers/cli.js';
 import { KEY, spawnPty, type PtyRun } from '../helpers/pty.js';
+import { sandboxPerTest } from '../helpers/sandbox.js';
 
 /** Select Graphic Rendition: colours, bold, dim. */
 const SGR = new RegExp(String.raw`\u001b\[[0-9;]*m`);
 
-let handle: SandboxHandle | undefined;
+const startSandbox = sandboxPerTest();
 let term: PtyRun | undefined;
 
 beforeAll(() => {
@@ -35,11 +35,9 @@ beforeAll(() => {
   }
 });
 
-afterEach(async () => {
+afterEach(() => {
   term?.kill();
   term = undefined;
-  await handle?.close();
-  handle = undefined;
 });
 
 function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
@@ -53,7 +51,7 @@ async function start(
   args: string[] = [],
   opts: { world?: World; env?: Record<string, string | undefined> } = {},
 ): Promise<{ term: PtyRun; sandbox: SandboxHandle; cwd: string }> {
-  handle = await startSandbox({ world: opts.world ?? demoWorld() });
+  const handle = await startSandbox(opts.world ?? demoWorld());
   const cwd = mkdtempSync(path.join(tmpdir(), 'cce-harden-wizard-'));
   const env = definedOnly({ TERM: 'xterm-256color', ...sandboxEnv(handle), ...opts.env });
   term = spawnPty(process.execPath, [BIN, ...args], { cwd, env });

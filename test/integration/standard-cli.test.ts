@@ -2,7 +2,7 @@
  * The iptables path against the sandbox: check of standard clusters through their node pools'
  * post-install scripts, and `iptables --install`, which must change nothing but the script.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,7 +10,6 @@ import {
   DEMO_EXISTING_POST_INSTALL,
   demoWorld,
   findCluster,
-  startSandbox,
   type SandboxHandle,
 } from '../../src/sandbox/index.js';
 import {
@@ -24,12 +23,10 @@ import {
 import type { RunReport } from '../../src/core/report.js';
 import type { RawNodePool } from '../../src/core/types.js';
 import { runCli, sandboxEnv, writes, type CliResult } from '../helpers/cli.js';
+import { sandboxPerTest } from '../helpers/sandbox.js';
 
-let handle: SandboxHandle | undefined;
-afterEach(async () => {
-  await handle?.close();
-  handle = undefined;
-});
+const startSandbox = sandboxPerTest();
+let handle: SandboxHandle;
 
 function json(r: CliResult): RunReport {
   return JSON.parse(r.stdout) as RunReport;
@@ -51,7 +48,7 @@ describe('check on standard clusters', () => {
   ])(
     '%s: drift before --install, compliant after; the block has the right chain and CIDRs',
     async (name, chain, cidrs) => {
-      handle = await startSandbox({ world: demoWorld() });
+      handle = await startSandbox(demoWorld());
       const env = sandboxEnv(handle);
       const before = await runCli(['check', '--cluster', name, '--json'], env);
       expect(before.code).toBe(2);
@@ -80,7 +77,7 @@ describe('check on standard clusters', () => {
   );
 
   it('drift when the API server address changes, naming the pool and the difference', async () => {
-    handle = await startSandbox({ world: demoWorld() });
+    handle = await startSandbox(demoWorld());
     const env = sandboxEnv(handle);
     expect(
       (await runCli(['iptables', '--cluster', 'demo-tunnel', '--install', '--yes'], env)).code,
@@ -96,7 +93,7 @@ describe('check on standard clusters', () => {
   });
 
   it('drift when a container CIDR is added', async () => {
-    handle = await startSandbox({ world: demoWorld() });
+    handle = await startSandbox(demoWorld());
     const env = sandboxEnv(handle);
     expect(
       (await runCli(['iptables', '--cluster', 'demo-vpc', '--install', '--yes'], env)).code,
@@ -174,7 +171,7 @@ describe("iptables --install and CCE's size limit", () => {
 
 describe('iptables --install', () => {
   it('plans, --dry-run writes nothing, apply keeps every other field and the node count, re-run is a no-op', async () => {
-    handle = await startSandbox({ world: demoWorld() });
+    handle = await startSandbox(demoWorld());
     const h = handle;
     const env = sandboxEnv(h);
     const original = structuredClone(pools(h, 'demo-vpc'));
@@ -227,7 +224,7 @@ describe('iptables --install', () => {
   });
 
   it('replaces an older block in place when the API server moves', async () => {
-    handle = await startSandbox({ world: demoWorld() });
+    handle = await startSandbox(demoWorld());
     const env = sandboxEnv(handle);
     const installOnMainPool = () =>
       runCli(
@@ -253,7 +250,7 @@ describe('iptables --install', () => {
   });
 
   it('an unknown --nodepool is a usage error with the pools listed, and nothing is written', async () => {
-    handle = await startSandbox({ world: demoWorld() });
+    handle = await startSandbox(demoWorld());
     const r = await runCli(
       ['iptables', '--cluster', 'demo-vpc', '--install', '--yes', '--nodepool', 'nope'],
       sandboxEnv(handle),
@@ -264,7 +261,7 @@ describe('iptables --install', () => {
   });
 
   it('without a terminal and without --yes: exit 64, nothing written', async () => {
-    handle = await startSandbox({ world: demoWorld() });
+    handle = await startSandbox(demoWorld());
     const r = await runCli(['iptables', '--cluster', 'demo-vpc', '--install'], sandboxEnv(handle));
     expect(r.code).toBe(64);
     expect(writes(handle)).toEqual([]);
@@ -273,7 +270,7 @@ describe('iptables --install', () => {
 
 describe('iptables rendering from the cluster', () => {
   it('writes the script for demo-vpc to a file: OUTPUT rules for both CIDRs', async () => {
-    handle = await startSandbox({ world: demoWorld() });
+    handle = await startSandbox(demoWorld());
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'cce-harden-out-')), 'harden.sh');
     const r = await runCli(['iptables', '--cluster', 'demo-vpc', '--out', out], sandboxEnv(handle));
     expect(r.code, r.stderr).toBe(0);
@@ -284,7 +281,7 @@ describe('iptables rendering from the cluster', () => {
   });
 
   it('a Turbo cluster is an error pointing to apply', async () => {
-    handle = await startSandbox({ world: demoWorld() });
+    handle = await startSandbox(demoWorld());
     const r = await runCli(['iptables', '--cluster', 'demo-turbo'], sandboxEnv(handle));
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('cce-harden apply --cluster demo-turbo');
