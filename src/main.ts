@@ -149,6 +149,7 @@ async function dispatch(ctx: CommandContext, inv: Invocation): Promise<number> {
         network: o.network as string | undefined,
         format: (o.format as string | undefined) ?? 'script',
         portOnly: Boolean(o.portOnly),
+        ports: o.port as string[] | undefined,
         install: Boolean(o.install),
         nodepools: (o.nodepool as string[] | undefined) ?? [],
         dryRun: Boolean(o.dryRun),

@@ -1,6 +1,7 @@
 import type { Query } from './query.js';
 import type { World, WorldProject } from '../world.js';
 import type { ErrorFlavor } from './api-failure.js';
+import type { PagingQuirks } from '../faults.js';
 
 export interface RouteContext {
   world: World;
@@ -14,6 +15,8 @@ export interface RouteContext {
   now: Date;
   /** The Kubernetes API emulator of this sandbox (kubeconfig issuing). */
   kube?: KubeIssuer;
+  /** Pagination misbehaviour from fault injection; `{}` normally. */
+  paging: PagingQuirks;
 }
 
 /** What the kubeconfig route needs from the Kubernetes API emulator (k8s/server.ts). */
@@ -39,6 +42,8 @@ export interface Reply {
 export type ProjectScope = 'path' | 'header' | 'none';
 
 export interface Route {
+  /** The API's operation name (the SDK method in PascalCase), e.g. `ListClusters`. */
+  operation: string;
   method: string;
   pattern: string;
   scope: ProjectScope;

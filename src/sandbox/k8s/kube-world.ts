@@ -88,25 +88,29 @@ export interface KubePod {
 
 export const DEFAULT_SERVICE_IP = '10.247.0.1';
 
-/** The internal API server address from the cluster's CCE status (`Internal` endpoint). */
-export function internalApiServer(wc: WorldCluster): { ip: string; port: number } | null {
-  for (const e of wc.cluster.status?.endpoints ?? []) {
-    const rec = e as Record<string, string | undefined>;
-    const url = rec['type'] === 'Internal' ? rec['url'] : rec['Internal'];
-    if (!url) continue;
-    const m = /^https:\/\/([0-9.]+):(\d+)/.exec(url);
-    if (m?.[1] && m[2]) return { ip: m[1], port: Number(m[2]) };
+/** The endpoint URL of one kind from the cluster's CCE status, in any of its documented shapes. */
+function endpointUrl(wc: WorldCluster, kind: 'Internal' | 'External'): string | null {
+  const e = wc.cluster.status?.endpoints;
+  if (!e) return null;
+  if (!Array.isArray(e)) {
+    const v = kind === 'Internal' ? e.internal : e.external;
+    return typeof v === 'string' ? v : null;
+  }
+  for (const rec of e) {
+    const url = rec['type'] === kind ? rec['url'] : rec[kind];
+    if (url) return url;
   }
   return null;
 }
 
+/** The internal API server address from the cluster's CCE status (`Internal` endpoint). */
+export function internalApiServer(wc: WorldCluster): { ip: string; port: number } | null {
+  const m = /^https:\/\/([0-9.]+):(\d+)/.exec(endpointUrl(wc, 'Internal') ?? '');
+  return m?.[1] && m[2] ? { ip: m[1], port: Number(m[2]) } : null;
+}
+
 export function externalApiServer(wc: WorldCluster): string | null {
-  for (const e of wc.cluster.status?.endpoints ?? []) {
-    const rec = e as Record<string, string | undefined>;
-    const url = rec['type'] === 'External' ? rec['url'] : rec['External'];
-    if (url) return url;
-  }
-  return null;
+  return endpointUrl(wc, 'External');
 }
 
 function containerCidrs(wc: WorldCluster): string[] {

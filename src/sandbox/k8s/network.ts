@@ -65,7 +65,7 @@ function ruleMatches(r: WireSecurityGroupRule, ip: string, port: number): boolea
 /**
  * VPC egress evaluation over the groups of one interface, in binding order: the first group with
  * a matching rule decides; inside it the lowest priority number wins, and at equal priority deny
- * beats allow (reference §4.5). No matching rule in any group: denied (groups are allow-lists).
+ * beats allow (docs/cloud-api.md, "VPC: how rules are evaluated"). No matching rule in any group: denied (groups are allow-lists).
  */
 export function securityGroupVerdict(
   project: WorldProject,

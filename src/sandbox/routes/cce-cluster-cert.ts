@@ -22,6 +22,7 @@ function portIdOf(clusterId: string): string {
  * one `user`, and the `Port-ID` response header (200, reference: CCE API cce_02_0248). The servers are the sandbox's Kubernetes API emulator.
  */
 const createClusterCert: Route = {
+  operation: 'CreateKubernetesClusterCert',
   method: 'POST',
   pattern: '/api/v3/projects/:pid/clusters/:cid/clustercert',
   scope: 'path',
