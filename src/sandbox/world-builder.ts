@@ -65,6 +65,12 @@ export interface TurboClusterOptions extends CommonClusterOptions {
   eniSubnetCidr?: string;
   /** Sub-ENIs (pods) to create in the ENI subnet, bound to the ENI group. Default 2. */
   subNetworkInterfaces?: number;
+  /**
+   * One ordinary rule in the live ENI group besides any deny rule, as groups in use have: egress
+   * allow TCP 443 to 100.125.0.0/16 (the cloud's internal service addresses) at priority 1, the
+   * API's default priority. Default false.
+   */
+  allowRulePerGroup?: boolean;
 }
 
 export interface StandardClusterOptions extends CommonClusterOptions {
@@ -106,6 +112,16 @@ export interface ManyTurboOptions extends Omit<TurboClusterOptions, 'name' | 'id
   /** Names are `<namePrefix>-0001` ... Default `turbo`. */
   namePrefix?: string;
 }
+
+const ORDINARY_ALLOW_RULE: RuleFields = {
+  direction: 'egress',
+  protocol: 'tcp',
+  multiport: '443',
+  remote_ip_prefix: '100.125.0.0/16',
+  action: 'allow',
+  priority: 1,
+  description: 'cloud services',
+};
 
 const QUIET_PHASES = new Set(['Hibernation', 'Hibernating', 'Creating', 'Deleting']);
 
@@ -193,6 +209,7 @@ export class WorldBuilder {
     if (live && o.hardened) {
       this.addRule(live.id, hardenedRuleFields(o.hardened, apiServerIp, port));
     }
+    if (live && o.allowRulePerGroup) this.addRule(live.id, ORDINARY_ALLOW_RULE);
 
     const cluster = makeClusterJson({
       uid: ids.uid,
