@@ -64,7 +64,8 @@ function coversIp(prefix: string | null, ip: string): 'exact' | 'wider' | false 
   if (prefix === null || prefix === '') return 'wider';
   try {
     const target = ipaddr.IPv4.parse(ip);
-    if (ipaddr.IPv4.isValidFourPartDecimal(prefix)) {
+    // A CIDR is never a bare address; asking first would cost a thrown error per rule.
+    if (!prefix.includes('/') && ipaddr.IPv4.isValidFourPartDecimal(prefix)) {
       return ipaddr.IPv4.parse(prefix).toString() === target.toString() ? 'exact' : false;
     }
     const [net, bits] = ipaddr.IPv4.parseCIDR(prefix);
