@@ -28,6 +28,15 @@ export {
   type WireSubNetworkInterface,
 } from './world.js';
 export { HARDENING_DESCRIPTION_PREFIX, hardeningDescription } from './fixtures/security-groups.js';
+export {
+  DEFAULT_CLIENT_ID,
+  DEFAULT_IDP_ID,
+  DEFAULT_ISSUER,
+  type FederationHandle,
+  type FederationOptions,
+  type IdTokenOptions,
+  type IssuedCredential,
+} from './federation.js';
 export { FaultInjector, type FaultHandle, type FaultSpec } from './faults.js';
 export type { RequestLogEntry } from './request-log.js';
 export {

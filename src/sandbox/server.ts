@@ -5,6 +5,13 @@ import { SANDBOX_CREDENTIALS, type SandboxKeyPair } from './credentials.js';
 import { demoWorld } from './demo-world.js';
 import { FaultInjector, type FaultAction } from './faults.js';
 import {
+  Federation,
+  federationErrorBody,
+  redactIdToken,
+  type FederationHandle,
+  type FederationOptions,
+} from './federation.js';
+import {
   ApiFailure,
   AUTH_FAILED_MESSAGE,
   errorBody,
@@ -36,6 +43,8 @@ export interface SandboxOptions {
   credentials?: SandboxKeyPair[];
   /** Clock for the X-Sdk-Date skew check and for timestamps of created objects. */
   now?: () => Date;
+  /** Keyless credentials: OIDC identity provider, temporary credentials, metadata service. */
+  federation?: FederationOptions;
 }
 
 export interface SandboxHandle {
@@ -47,6 +56,8 @@ export interface SandboxHandle {
   /** Every request, also refused ones, in arrival order. */
   log: RequestLogEntry[];
   faults: FaultInjector;
+  /** Issues ID tokens; lists the temporary credentials handed out; sets their lifetime. */
+  federation: FederationHandle;
   clearLog(): void;
   close(): Promise<void>;
 }
@@ -82,6 +93,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
   const faults = new FaultInjector();
   const secrets = new Map((opts.credentials ?? [SANDBOX_CREDENTIALS]).map((c) => [c.ak, c.sk]));
   const now = opts.now ?? (() => new Date());
+  const federation = new Federation(opts.federation, now);
 
   const server = createServer((req, res) => {
     void serve(req, res).catch((err: unknown) => {
@@ -120,7 +132,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     }
     const text = raw.toString('utf8');
     const body = parseBody(text);
-    entry.body = body;
+    entry.body = redactIdToken(path, body);
 
     let query: Query;
     try {
@@ -156,6 +168,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     at: Date,
   ): Reply {
     try {
+      // Unsigned: IAM's ID-token exchange, temporary credentials, the metadata service.
+      const keyless = federation.answer(method, path, req.headers, body);
+      if (keyless) return keyless;
       let match;
       try {
         match = router.match(method, path);
@@ -182,7 +197,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
       }
       const verdict = verifyRequest(
         { method, rawUrl, headers: req.headers, body: raw },
-        (ak) => secrets.get(ak),
+        (ak) => secrets.get(ak) ?? federation.secretFor(ak),
         at,
       );
       if (!verdict.ok) {
@@ -190,6 +205,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
           detail: verdict.reason,
         });
       }
+      federation.checkSigned(verdict.ak, verdict.securityToken, at);
       const project = resolveProject(match.route, pathPid, headerPid);
       return match.route.handle({
         world: state.world,
@@ -205,7 +221,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
       entry.errorCode = err.code;
       const reply: Reply & { detail?: string } = {
         status: err.status,
-        body: errorBody(err, entry.requestId),
+        body: federationErrorBody(err) ?? errorBody(err, entry.requestId),
       };
       const detail = (err as { detail?: string }).detail;
       if (detail) reply.detail = detail;
@@ -300,6 +316,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     },
     log,
     faults,
+    federation,
     clearLog() {
       log.length = 0;
     },
@@ -315,10 +332,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
 function send(
   res: ServerResponse,
   entry: RequestLogEntry,
-  reply: Reply & { detail?: string },
+  reply: Reply & { detail?: string; headers?: Record<string, string> },
 ): void {
   entry.status = reply.status;
   const headers: Record<string, string> = {
+    ...reply.headers,
     'Content-Type': 'application/json',
     'X-Request-Id': entry.requestId,
   };

@@ -3,6 +3,7 @@
  * clear error, never a POST), and the CLI resolving a whole fleet's project ids with it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { accessKeyProvider } from '../../src/cloud/credentials.js';
 import { IamProjectResolver } from '../../src/cloud/iam.js';
 import { Retrier } from '../../src/cloud/retry.js';
 import { AuthError, NotFoundError } from '../../src/core/errors.js';
@@ -38,7 +39,12 @@ function twoRegions(): World {
 
 function resolver(h: SandboxHandle, sk: string = SANDBOX_CREDENTIALS.sk): IamProjectResolver {
   return new IamProjectResolver(
-    { ak: SANDBOX_CREDENTIALS.ak, sk, endpoint: h.url, timeoutMs: 5000, userAgent: 'cce-harden' },
+    {
+      credentials: accessKeyProvider({ ak: SANDBOX_CREDENTIALS.ak, sk }),
+      endpoint: h.url,
+      timeoutMs: 5000,
+      userAgent: 'cce-harden',
+    },
     new Retrier({ baseDelayMs: 1, maxDelayMs: 4 }),
   );
 }

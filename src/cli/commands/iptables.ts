@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { quote } from 'shell-quote';
 import { CloudError, UsageError } from '../../core/errors.js';
 import { ExitCode } from '../../core/exit-codes.js';
 import { toReportError, type Observation } from '../../core/harden.js';
@@ -21,6 +21,7 @@ import { renderJson } from '../../render/json.js';
 import type { CloudSession } from '../cloud-session.js';
 import type { CommandContext } from '../context.js';
 import { emitReport } from '../output.js';
+import { writeOutputFile, writeStream } from '../write-file.js';
 import { modelForCluster, standardFactsBuilder } from '../standard-facts.js';
 import { TEMPLATES_DIR, loadTemplates } from '../templates-dir.js';
 import { buildReport, confirmPlan, observeRegions } from './harden.js';
@@ -78,7 +79,9 @@ function validateOptions(opts: IptablesOptions): void {
 /** Offline: every value is parsed strictly; all problems are reported at once (exit 64). */
 function offlineModel(opts: IptablesOptions): IptablesModel {
   const problems: string[] = [];
-  let apiServer = { ip: '0.0.0.0', port: 5443 };
+  // A stand-in (TEST-NET-1) while --api-server is unreadable, so the model checks only the other
+  // flags: one problem per bad --api-server, not a second one about the stand-in.
+  let apiServer = { ip: '192.0.2.1', port: 5443 };
   try {
     apiServer = parseApiServerEndpoint(opts.apiServer ?? '');
   } catch (err) {
@@ -119,12 +122,25 @@ export async function runIptables(ctx: CommandContext, opts: IptablesOptions): P
   }
   const text = renderIptables(model, format, await loadTemplates(templatesForFormat(format)));
   if (opts.out) {
-    await writeFile(opts.out, text, { mode: format === 'post-install' ? 0o644 : 0o755 });
+    const written = await writeOutputFile(opts.out, ctx.output.redact?.(text) ?? text, {
+      mode: format === 'post-install' ? 0o644 : 0o755,
+      force: Boolean(ctx.output.force),
+      confirmReplace: ctx.output.confirmReplace,
+    });
     ctx.ui.info(`Wrote the ${format} for ${clusterName ?? 'the given network'} to ${opts.out}.`);
+    if (ctx.output.format === 'json') {
+      await writeStream(
+        ctx.io.stdout,
+        renderJson({ ...buildReport(ctx, []), rendered: { format, text, model }, written }),
+      );
+    }
   } else if (ctx.output.format === 'json') {
-    ctx.io.stdout.write(renderJson({ ...buildReport(ctx, []), rendered: { format, text, model } }));
+    await writeStream(
+      ctx.io.stdout,
+      renderJson({ ...buildReport(ctx, []), rendered: { format, text, model } }),
+    );
   } else {
-    ctx.io.stdout.write(text);
+    await writeStream(ctx.io.stdout, text);
   }
   ctx.ui.info(
     `${model.rules.length} REJECT rule(s) on ${model.chain} (${model.network === 'vpc' ? 'VPC network' : 'container tunnel network'}) for ${model.containerCidrs.join(', ')} -> ${model.apiServer.ip}${model.portOnly ? `:${model.apiServer.port}/tcp` : ''}.`,
@@ -179,7 +195,7 @@ async function installOnNodePools(ctx: CommandContext, opts: IptablesOptions): P
   obs.report.changes = changes;
   if (changes.length > 0) obs.report.status = 'drift';
 
-  const existingNodesHint = `Existing nodes are not changed by this: run the script once on each (as root): cce-harden iptables --cluster ${facts.name} --format script --out cce-harden-iptables.sh, copy it to the nodes, then sh cce-harden-iptables.sh.`;
+  const existingNodesHint = `Existing nodes are not changed by this: run the script once on each (as root): ${quote(['cce-harden', 'iptables', '--cluster', facts.name])} --format script --out cce-harden-iptables.sh, copy it to the nodes, then sh cce-harden-iptables.sh.`;
   if (changes.length > 0 && !opts.dryRun) {
     await confirmPlan(
       ctx,

@@ -69,6 +69,14 @@ export async function runSandboxCommand(
       .map(([k, v]) => `export ${k}=${v}`)
       .join('\n') + '\n',
   );
+  // Keyless instead: an ID token file issued by the sandbox's identity provider (docs/keyless.md).
+  const tokenFile = handle.federation.writeIdTokenFile();
+  ctx.io.stdout.write(
+    '# Keyless instead (OIDC federation; the token is valid for an hour):\n' +
+      '#   unset HUAWEICLOUD_SDK_AK HUAWEICLOUD_SDK_SK HUAWEICLOUD_SDK_PROJECT_ID\n' +
+      `#   export HUAWEICLOUD_SDK_IDP_ID=${handle.federation.idpId} HUAWEICLOUD_SDK_ID_TOKEN_FILE=${tokenFile}\n` +
+      `# Or as an ECS with an agency: unset those three and export CCE_HARDEN_METADATA_ENDPOINT=${handle.url}\n`,
+  );
   ctx.io.stderr.write(
     `Sandbox CCE + VPC v3 API listening on ${handle.url} with the demo world (in memory).\n` +
       'Paste the lines above into another shell (or eval them), then run e.g. `cce-harden check --cluster demo-turbo`.\n' +
