@@ -8,6 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCceClient, createVpcClient, type CloudConfig } from '../../src/cloud/clients.js';
 import { CceAdapter } from '../../src/cloud/cce.js';
+import { accessKeyProvider } from '../../src/cloud/credentials.js';
 import { Retrier } from '../../src/cloud/retry.js';
 import { VpcAdapter } from '../../src/cloud/vpc.js';
 import { observe, planRemove } from '../../src/core/harden.js';
@@ -35,8 +36,7 @@ afterEach(async () => {
 
 function adapters(h: SandboxHandle): { cce: CceAdapter; vpc: VpcAdapter } {
   const config: CloudConfig = {
-    ak: SANDBOX_CREDENTIALS.ak,
-    sk: SANDBOX_CREDENTIALS.sk,
+    credentials: accessKeyProvider({ ak: SANDBOX_CREDENTIALS.ak, sk: SANDBOX_CREDENTIALS.sk }),
     projectId: SANDBOX_CREDENTIALS.projectId,
     region: SANDBOX_CREDENTIALS.region,
     cceEndpoint: h.url,
