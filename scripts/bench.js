@@ -76,7 +76,7 @@ function addFleet(b, n, prefix) {
     b.turboCluster({
       name: `${prefix}-${String(i).padStart(4, '0')}`,
       hardened: i % 10 !== 0,
-      allowRulePerGroup: true,
+      eniAllowRule: true,
     });
   }
   return b;

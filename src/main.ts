@@ -5,6 +5,7 @@ import { isCceHardenError, UsageError } from './core/errors.js';
 import { toReportError } from './core/report-error.js';
 import { renderJson } from './render/json.js';
 import { loadEnv, pick } from './cli/config.js';
+import { onCredentialsIssued } from './cloud/credentials.js';
 import { makeRedactor, stripControl } from './core/text-safety.js';
 import type { CommandContext, GlobalOptions } from './cli/context.js';
 import { processIo, type Io } from './cli/io.js';
@@ -65,10 +66,12 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
   const global = normalizeGlobal(inv.global, io);
   const format = global.output as OutputFormat;
   let safeIo = io;
+  let stopRedacting = (): void => {};
   try {
     const env = loadEnv(io.env, io.cwd);
     // Credential values never reach stdout, stderr or a file, whatever text carries them.
     const redact = makeRedactor([pick(env, 'ak'), pick(env, 'sk'), pick(env, 'securityToken')]);
+    stopRedacting = onCredentialsIssued((c) => redact.add(c.ak, c.sk, c.securityToken));
     safeIo = redactingIo(io, redact);
     const ui = createUi(safeIo, {
       spinners: format === 'text' && global.color,
@@ -99,6 +102,8 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
     return await dispatch(ctx, inv);
   } catch (err) {
     return reportFailure(safeIo, inv.command, global, err);
+  } finally {
+    stopRedacting();
   }
 }
 
@@ -143,6 +148,7 @@ async function dispatch(ctx: CommandContext, inv: Invocation): Promise<number> {
         network: o.network as string | undefined,
         format: (o.format as string | undefined) ?? 'script',
         portOnly: Boolean(o.portOnly),
+        ports: o.port as string[] | undefined,
         install: Boolean(o.install),
         nodepools: (o.nodepool as string[] | undefined) ?? [],
         dryRun: Boolean(o.dryRun),

@@ -167,6 +167,11 @@ export function buildProgram(version: string, onInvoke: (inv: Invocation) => voi
       'block only TCP to the API server port (default: all traffic to the API server IP, as the guide does)',
     )
     .option(
+      '--port <n>',
+      'with --port-only: a TCP port to deny (repeatable; default: the internal endpoint port)',
+      collect,
+    )
+    .option(
       '--install',
       "add the block to the node pools' post-installation scripts, so new nodes get the rules",
     )
@@ -178,7 +183,7 @@ export function buildProgram(version: string, onInvoke: (inv: Invocation) => voi
     )
     .addHelpText(
       'after',
-      `\nFormats:\n  script        POSIX sh, idempotent (iptables -C before -I), run as root on a node\n  rc-local      appends the block to /etc/rc.local once and enables rc-local.service (the guide's persistence)\n  systemd       installs a oneshot unit that applies the rules at boot\n  post-install  the block for a node pool's post-installation script (what --install writes)\n\nExamples:\n  cce-harden iptables --cluster demo-vpc --format script --out harden.sh\n  cce-harden iptables --api-server 192.168.0.10 --container-cidr 10.0.0.0/16 --network vpc\n  cce-harden iptables --cluster demo-vpc --install --dry-run`,
+      `\nFormats:\n  script        POSIX sh, idempotent (insert only when iptables -C says absent; removes stale cce-harden rules), run as root on a node\n  rc-local      applies the rules and keeps the block in /etc/rc.local, enables rc-local.service (the guide's persistence; docs/iptables.md)\n  systemd       installs a oneshot unit that applies the rules at boot\n  post-install  the block for a node pool's post-installation script (what --install writes)\n\nExamples:\n  cce-harden iptables --cluster demo-vpc --format script --out harden.sh\n  cce-harden iptables --api-server 192.168.0.10 --container-cidr 10.0.0.0/16 --network vpc\n  cce-harden iptables --cluster demo-vpc --install --dry-run\n  cce-harden iptables --cluster demo-vpc --port-only --port 5443 --port 5444`,
     )
     .action(invoke('iptables'));
 

@@ -44,6 +44,18 @@ export interface CredentialProvider {
   refresh(stale: Credentials): Promise<Credentials>;
 }
 
+/**
+ * Everyone who must know every credential value the run obtains (the output redactor): temporary
+ * credentials are fetched long after the output streams were set up.
+ */
+const issuedListeners = new Set<(creds: Credentials) => void>();
+
+/** Calls `listener` with every set of temporary credentials fetched from now on; returns an unsubscribe. */
+export function onCredentialsIssued(listener: (creds: Credentials) => void): () => void {
+  issuedListeners.add(listener);
+  return () => issuedListeners.delete(listener);
+}
+
 /** Logs what the provider does (sources, expiry times), for --debug. Never values. */
 export type CredentialLog = (message: string) => void;
 
@@ -155,6 +167,7 @@ abstract class TemporaryProvider implements CredentialProvider {
         const obtainedAt = this.now();
         const creds = await this.fetch();
         this.fetches++;
+        for (const listener of issuedListeners) listener(creds);
         this.current = { creds, obtainedAt };
         this.log(
           `credentials: ${this.description}; temporary, valid until ${

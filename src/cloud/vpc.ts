@@ -163,28 +163,74 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
     );
   }
 
-  /** Pod network interfaces of the given subnets, with the groups each is bound to. */
-  async listPodInterfaces(subnetIds: readonly string[]): Promise<PodInterface[]> {
+  /**
+   * Pod network interfaces of one cluster, with the groups each is bound to. CCE reports its ENI
+   * subnets by their IPv4 (neutron) subnet id; VPC v3 sub-interfaces name the VPC subnet's own
+   * id (`virsubnet_id`), so the ids are translated through VPC v1 ListSubnets first. Other
+   * clusters may share the subnet: only interfaces whose description names this cluster count.
+   */
+  async listPodInterfaces(
+    neutronSubnetIds: readonly string[],
+    clusterId?: string,
+  ): Promise<PodInterface[]> {
+    if (neutronSubnetIds.length === 0) return [];
+    const subnetIds = await this.vpcSubnetIds(neutronSubnetIds);
     if (subnetIds.length === 0) return [];
     const items = await this.paginate<{
       id: string;
       virsubnet_id: string;
+      description?: string | null;
       security_groups?: string[];
     }>(
       'ListSubNetworkInterfaces',
       (marker) =>
         this.client.listSubNetworkInterfaces({
-          virsubnet_id: [...subnetIds],
+          virsubnet_id: subnetIds,
           limit: this.pageSize,
           ...(marker ? { marker } : {}),
         }),
       'sub_network_interfaces',
     );
-    return items.map((i) => ({
-      id: i.id,
-      subnetId: i.virsubnet_id,
-      securityGroupIds: i.security_groups ?? [],
-    }));
+    return items
+      .filter((i) => clusterId === undefined || (i.description ?? '').includes(clusterId))
+      .map((i) => ({
+        id: i.id,
+        subnetId: i.virsubnet_id,
+        securityGroupIds: i.security_groups ?? [],
+      }));
+  }
+
+  /** VPC subnet ids (`id`) of the given neutron subnet ids, via v1 `GET /v1/{project_id}/subnets`. */
+  private async vpcSubnetIds(neutronSubnetIds: readonly string[]): Promise<string[]> {
+    const wanted = new Set(neutronSubnetIds);
+    const found: string[] = [];
+    let marker: string | undefined;
+    // v1 pages have no page_info: a page shorter than the limit is the last one.
+    for (let page = 0; page < 1000; page++) {
+      const res = await this.retrier.run<{ subnets?: unknown }>('ListSubnets', () =>
+        this.client.hcClient.sendRequest({
+          method: 'GET',
+          url: '/v1/{project_id}/subnets',
+          contentType: 'application/json',
+          queryParams: { limit: this.pageSize, ...(marker ? { marker } : {}) },
+          pathParams: {},
+          headers: {},
+        }),
+      );
+      const subnets = res.subnets;
+      if (!Array.isArray(subnets)) {
+        throw new CloudError('ListSubnets: the answer has no "subnets" list', {
+          operation: 'ListSubnets',
+        });
+      }
+      for (const s of subnets as { id?: unknown; neutron_subnet_id?: unknown }[]) {
+        if (typeof s.id === 'string' && wanted.has(String(s.neutron_subnet_id))) found.push(s.id);
+      }
+      const last = (subnets[subnets.length - 1] as { id?: unknown } | undefined)?.id;
+      if (subnets.length < this.pageSize || typeof last !== 'string' || last === marker) break;
+      marker = last;
+    }
+    return found;
   }
 
   async createRule(rule: SgRuleSpec, opts: { dryRun?: boolean } = {}): Promise<CreateRuleResult> {

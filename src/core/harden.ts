@@ -208,7 +208,7 @@ async function podInterfaceFindings(
   const group = obs.group as SecurityGroup;
   let interfaces;
   try {
-    interfaces = await pods.listPodInterfaces(obs.facts?.eniSubnetIds ?? []);
+    interfaces = await pods.listPodInterfaces(obs.facts?.eniSubnetIds ?? [], obs.facts?.id);
   } catch (err) {
     return [
       {

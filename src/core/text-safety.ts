@@ -92,7 +92,11 @@ export function secretForms(secret: string): string[] {
   return [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH);
 }
 
-export type Redactor = (text: string) => string;
+export interface Redactor {
+  (text: string): string;
+  /** Adds secrets learnt during the run (temporary credentials fetched from IAM or metadata). */
+  add(...secrets: readonly (string | undefined)[]): void;
+}
 
 /**
  * Replaces every value of the given secrets (AK, SK, security token), in every form above, with
@@ -100,12 +104,22 @@ export type Redactor = (text: string) => string;
  * caught wherever the token sits.
  */
 export function makeRedactor(secrets: readonly (string | undefined)[]): Redactor {
-  const forms = secrets
-    .filter((s): s is string => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH)
-    .flatMap(secretForms)
-    // Longest first, so a value that contains another is removed whole.
-    .sort((a, b) => b.length - a.length);
-  if (forms.length === 0) return (text) => text;
-  const pattern = new RegExp([...new Set(forms)].map(escapeRegExp).join('|'), 'g');
-  return (text) => text.replace(pattern, REDACTED);
+  const known = new Set<string>();
+  let pattern: RegExp | undefined;
+  const redact = ((text: string) => (pattern ? text.replace(pattern, REDACTED) : text)) as Redactor;
+  redact.add = (...more) => {
+    let changed = false;
+    for (const s of more) {
+      if (typeof s !== 'string' || s.length < MIN_SECRET_LENGTH || known.has(s)) continue;
+      known.add(s);
+      changed = true;
+    }
+    if (!changed) return;
+    const forms = [...new Set([...known].flatMap(secretForms))]
+      // Longest first, so a value that contains another is removed whole.
+      .sort((a, b) => b.length - a.length);
+    pattern = new RegExp(forms.map(escapeRegExp).join('|'), 'g');
+  };
+  redact.add(...secrets);
+  return redact;
 }

@@ -138,5 +138,6 @@ export interface PodInterface {
 
 /** Which security groups pods really use: implemented by cloud/vpc.ts. */
 export interface PodInterfaceReader {
-  listPodInterfaces(subnetIds: readonly string[]): Promise<PodInterface[]>;
+  /** `subnetIds`: the cluster's ENI (neutron) subnet ids as CCE reports them. */
+  listPodInterfaces(subnetIds: readonly string[], clusterId?: string): Promise<PodInterface[]>;
 }

@@ -7,12 +7,11 @@
  * the pages of groups, else one project-wide read (egress, priority 1) per page, whatever the
  * number of clusters.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ClusterReport, RunReport } from '../../src/core/report.js';
 import {
   WorldBuilder,
   rulesOfGroup,
-  startSandbox,
   type RequestLogEntry,
   type SandboxHandle,
   type World,
@@ -20,6 +19,7 @@ import {
 import { parsePrometheus } from '../helpers/prometheus-parse.js';
 import { findAll, parseXml } from '../helpers/xml-parse.js';
 import { runCli, sandboxEnv, writes, type CliResult } from '../helpers/cli.js';
+import { sandboxPerTest } from '../helpers/sandbox.js';
 
 const NORTH = 'cn-north-4';
 const SOUTH = 'ap-southeast-1';
@@ -31,11 +31,7 @@ const PAGE = 2000;
 /** ENI group ids per ListSecurityGroupRules request when rules are read group by group. */
 const IDS_PER_REQUEST = 40;
 
-let handle: SandboxHandle | undefined;
-afterEach(async () => {
-  await handle?.close();
-  handle = undefined;
-});
+const startSandbox = sandboxPerTest();
 
 interface FleetShape {
   /** Hardened Turbo clusters per region. */
@@ -59,9 +55,8 @@ function fleet(shape: FleetShape = {}): World {
   return b.build();
 }
 
-async function sandbox(world: World): Promise<SandboxHandle> {
-  handle = await startSandbox({ world });
-  return handle;
+function sandbox(world: World): Promise<SandboxHandle> {
+  return startSandbox(world);
 }
 
 function env(h: SandboxHandle, extra: Record<string, string | undefined> = {}) {

@@ -93,9 +93,7 @@ function ruleRequests(log: readonly RequestLogEntry[]): RequestLogEntry[] {
 /** A world with `filler` ordinary hardened clusters after the interesting ones. */
 function padded(build: (b: WorldBuilder) => WorldBuilder, filler = 45): World {
   const b = build(new WorldBuilder({ seed: 'rule-fetch' }).project({ region: 'cn-north-4' }));
-  return b
-    .turboClusters(filler, { hardened: true, allowRulePerGroup: true, namePrefix: 'pad' })
-    .build();
+  return b.turboClusters(filler, { hardened: true, eniAllowRule: true, namePrefix: 'pad' }).build();
 }
 
 const WORLDS: Record<string, (b: WorldBuilder) => WorldBuilder> = {
@@ -103,12 +101,12 @@ const WORLDS: Record<string, (b: WorldBuilder) => WorldBuilder> = {
     b
       .turboCluster({ name: 'equal', hardened: true })
       .turboCluster({ name: 'bare-ip', hardened: 'equivalent-bare-ip' })
-      .turboCluster({ name: 'range', hardened: 'equivalent-port-range', allowRulePerGroup: true })
+      .turboCluster({ name: 'range', hardened: 'equivalent-port-range', eniAllowRule: true })
       .turboCluster({ name: 'by-hand', hardened: 'manual' }),
   drift: (b) =>
     b
       .turboCluster({ name: 'missing' })
-      .turboCluster({ name: 'wrong-port', hardened: 'other-port', allowRulePerGroup: true })
+      .turboCluster({ name: 'wrong-port', hardened: 'other-port', eniAllowRule: true })
       .turboCluster({ name: 'allow-not-deny', hardened: 'allow-action' })
       .turboCluster({ name: 'stale', apiServerIp: '192.168.7.7' })
       .rule({
@@ -145,7 +143,7 @@ const WORLDS: Record<string, (b: WorldBuilder) => WorldBuilder> = {
         action: 'deny',
         priority: 1,
       })
-      .turboCluster({ name: 'all-ports', apiServerIp: '192.168.10.11', allowRulePerGroup: true })
+      .turboCluster({ name: 'all-ports', apiServerIp: '192.168.10.11', eniAllowRule: true })
       .rule({
         securityGroup: eniOf(b, 'all-ports'),
         direction: 'egress',

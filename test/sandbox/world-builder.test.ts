@@ -77,25 +77,6 @@ describe('WorldBuilder', () => {
     }
   });
 
-  it('adds one ordinary allow rule to the live ENI group on request', () => {
-    const w = new WorldBuilder()
-      .turboCluster({ name: 'c', hardened: true, eniGroups: 2, allowRulePerGroup: true })
-      .turboCluster({ name: 'd' })
-      .build();
-    const [live, residual] = eniGroups(w, 'c');
-    const extra = rulesOfGroup(w, live?.id ?? '').filter((r) => r.priority !== 100);
-    expect(extra.map((r) => r.action).sort()).toEqual(['allow', 'deny']);
-    expect(extra.find((r) => r.action === 'allow')).toMatchObject({
-      direction: 'egress',
-      protocol: 'tcp',
-      multiport: '443',
-      remote_ip_prefix: '100.125.0.0/16',
-      priority: 1,
-    });
-    expect(rulesOfGroup(w, residual?.id ?? '')).toHaveLength(3);
-    expect(rulesOfGroup(w, eniGroups(w, 'd')[0]?.id ?? '')).toHaveLength(3);
-  });
-
   it('builds standard clusters with cidrs or a legacy cidr and node pools', () => {
     const w = new WorldBuilder()
       .standardCluster({

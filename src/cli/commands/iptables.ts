@@ -35,6 +35,8 @@ export interface IptablesOptions {
   format: string;
   out?: string | undefined;
   portOnly: boolean;
+  /** `--port` (repeatable): the ports to deny with --port-only; default the endpoint's port. */
+  ports?: string[] | undefined;
   install: boolean;
   nodepools: string[];
   dryRun: boolean;
@@ -73,15 +75,18 @@ function validateOptions(opts: IptablesOptions): void {
   }
   if (opts.install && opts.out)
     problems.push('--out is for rendering; --install writes to the node pools.');
+  if ((opts.ports ?? []).length > 0 && !opts.portOnly)
+    problems.push(
+      '--port goes with --port-only; without it every port of the API server is rejected.',
+    );
   if (problems.length > 0) throw new UsageError(problems, 'See `cce-harden iptables --help`.');
 }
 
 /** Offline: every value is parsed strictly; all problems are reported at once (exit 64). */
 function offlineModel(opts: IptablesOptions): IptablesModel {
   const problems: string[] = [];
-  // A stand-in (TEST-NET-1) while --api-server is unreadable, so the model checks only the other
-  // flags: one problem per bad --api-server, not a second one about the stand-in.
-  let apiServer = { ip: '192.0.2.1', port: 5443 };
+  // An address that cannot be read is one problem; the rest is validated without it.
+  let apiServer: { ip: string; port: number } | null = null;
   try {
     apiServer = parseApiServerEndpoint(opts.apiServer ?? '');
   } catch (err) {
@@ -94,6 +99,7 @@ function offlineModel(opts: IptablesOptions): IptablesModel {
       containerCidrs: opts.containerCidrs,
       network: opts.network ?? '',
       portOnly: opts.portOnly,
+      ports: opts.ports,
     });
     if (problems.length === 0) return model;
   } catch (err) {
@@ -115,7 +121,11 @@ export async function runIptables(ctx: CommandContext, opts: IptablesOptions): P
   let clusterName: string | undefined;
   if (opts.cluster) {
     const { obs } = await observeOne(ctx, opts);
-    model = modelForCluster(obs.facts as NonNullable<Observation['facts']>, opts.portOnly);
+    model = modelForCluster(
+      obs.facts as NonNullable<Observation['facts']>,
+      opts.portOnly,
+      opts.ports,
+    );
     clusterName = obs.report.name;
   } else {
     model = offlineModel(opts);
@@ -143,7 +153,7 @@ export async function runIptables(ctx: CommandContext, opts: IptablesOptions): P
     await writeStream(ctx.io.stdout, text);
   }
   ctx.ui.info(
-    `${model.rules.length} REJECT rule(s) on ${model.chain} (${model.network === 'vpc' ? 'VPC network' : 'container tunnel network'}) for ${model.containerCidrs.join(', ')} -> ${model.apiServer.ip}${model.portOnly ? `:${model.apiServer.port}/tcp` : ''}.`,
+    `${model.rules.length} REJECT rule(s) on ${model.chain} (${model.network === 'vpc' ? 'VPC network' : 'container tunnel network'}) for ${model.containerCidrs.join(', ')} -> ${model.apiServer.ip}${model.portOnly ? `:${model.ports.join(',')}/tcp` : ''}.`,
   );
   ctx.ui.info(isolationNote());
   return ExitCode.ok;
@@ -186,7 +196,7 @@ function errorFromReport(obs: Observation): Error {
 async function installOnNodePools(ctx: CommandContext, opts: IptablesOptions): Promise<number> {
   const { obs, session } = await observeOne(ctx, opts);
   const facts = obs.facts as NonNullable<Observation['facts']>;
-  const standardFacts = (await standardFactsBuilder(opts.portOnly))(facts);
+  const standardFacts = (await standardFactsBuilder(opts.portOnly, opts.ports))(facts);
   const changes = planNodePoolUpdates(
     standardFacts,
     obs.pools,
