@@ -131,7 +131,7 @@ describe('check: a block is compliant only if it runs, unchanged', () => {
       'post-install-block-unreachable',
     ],
   ])('%s: drift, and --install repairs it', async (_name, edit, code) => {
-    handle = await startSandbox({ world: demoWorld() });
+    handle = await startSandbox(demoWorld());
     const env = sandboxEnv(handle);
     expect(
       (await runCli(['iptables', '--cluster', 'demo-tunnel', '--install', '--yes'], env)).code,
@@ -154,7 +154,7 @@ describe('check: a block is compliant only if it runs, unchanged', () => {
 
 describe("iptables --install and CCE's size limit", () => {
   it('refuses a pool whose pre- and post-install scripts would exceed 10240 Base64 characters', async () => {
-    handle = await startSandbox({ world: demoWorld() });
+    handle = await startSandbox(demoWorld());
     const env = sandboxEnv(handle);
     const pool = pools(handle, 'demo-tunnel')[0];
     pool!.spec.nodeTemplate!.extendParam!['alpha.cce/preInstall'] = encodeBase64('#'.repeat(5000));
