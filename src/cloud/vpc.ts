@@ -2,6 +2,7 @@ import type {
   CreateRuleResult,
   PodInterface,
   PodInterfaceReader,
+  ProjectRuleFilter,
   RuleStore,
   SecurityGroup,
   SgRule,
@@ -71,11 +72,16 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
     private readonly pageSize = 2000,
   ) {}
 
-  /** Follows `page_info.next_marker` until the last page, which has none (reference §4.2). */
-  private async paginate<T>(
+  /**
+   * Follows `page_info.next_marker` until the last page, which has none (reference §4.2). `map`
+   * turns each page into what is kept as soon as it is read, so a large answer's other fields
+   * are not held until the last page.
+   */
+  private async paginate<W, T = W>(
     operation: string,
     fetchPage: (marker: string | undefined) => Promise<Page & Record<string, unknown>>,
     key: string,
+    map: (items: W[]) => T[] = (items) => items as unknown as T[],
   ): Promise<T[]> {
     const out: T[] = [];
     let marker: string | undefined;
@@ -90,7 +96,7 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
           },
         );
       }
-      out.push(...(items as T[]));
+      for (const item of map(items as W[])) out.push(item);
       const next = res.page_info?.next_marker;
       if (!next || items.length === 0 || next === marker) return out;
       marker = next;
@@ -99,13 +105,13 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
   }
 
   async listSecurityGroups(): Promise<SecurityGroup[]> {
-    const groups = await this.paginate<{ id: string; name: string; description?: string }>(
+    return this.paginate<{ id: string; name: string; description?: string }, SecurityGroup>(
       'ListSecurityGroups',
       (marker) =>
         this.client.listSecurityGroups({ limit: this.pageSize, ...(marker ? { marker } : {}) }),
       'security_groups',
+      (page) => page.map((g) => ({ id: g.id, name: g.name, description: g.description ?? '' })),
     );
-    return groups.map((g) => ({ id: g.id, name: g.name, description: g.description ?? '' }));
   }
 
   async listRules(
@@ -118,7 +124,7 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
       chunks.push(ids.slice(i, i + IDS_PER_REQUEST));
     // A few chunks at a time: a large fleet has dozens, and each may have several pages.
     const perChunk = await mapLimit(chunks, CHUNKS_IN_FLIGHT, (chunk) =>
-      this.paginate<WireRule>(
+      this.paginate<WireRule, SgRule>(
         'ListSecurityGroupRules',
         (marker) =>
           this.client.listSecurityGroupRules({
@@ -128,9 +134,33 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
             ...(marker ? { marker } : {}),
           }),
         'security_group_rules',
+        (page) => page.map(normalizeRule),
       ),
     );
-    return perChunk.flat().map(normalizeRule);
+    return perChunk.flat();
+  }
+
+  /**
+   * ListSecurityGroupRules without group ids: the rules of the whole project that pass the
+   * server-side filters, page by page; each page is normalised and `keep` applied at once.
+   */
+  async listProjectRules(
+    filter: ProjectRuleFilter,
+    keep: (rule: SgRule) => boolean = () => true,
+  ): Promise<SgRule[]> {
+    return this.paginate<WireRule, SgRule>(
+      'ListSecurityGroupRules',
+      (marker) =>
+        this.client.listSecurityGroupRules({
+          direction: filter.direction,
+          ...(filter.action ? { action: filter.action } : {}),
+          ...(filter.priority ? { priority: [...filter.priority] } : {}),
+          limit: this.pageSize,
+          ...(marker ? { marker } : {}),
+        }),
+      'security_group_rules',
+      (page) => page.map(normalizeRule).filter(keep),
+    );
   }
 
   /**

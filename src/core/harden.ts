@@ -10,9 +10,11 @@ import {
   desiredRule,
   evaluateRules,
   planRemoval,
+  rulesOfGroup,
   toRuleView,
   type RuleEvaluation,
 } from './rule.js';
+import { fetchDecidingRules } from './rule-fetch.js';
 import { findEniSecurityGroup } from './security-group.js';
 import { checkStandardCluster, type StandardFacts } from './standard-check.js';
 import type {
@@ -286,9 +288,10 @@ async function observeTurbo(
   if (withGroup.length === 0) return;
   let rules: SgRule[];
   try {
-    rules = await deps.vpc.listRules(
-      withGroup.map((o) => (o.group as SecurityGroup).id),
-      { direction: 'egress' },
+    rules = await fetchDecidingRules(
+      deps.vpc,
+      withGroup.map((o) => o.group?.id ?? ''),
+      groups.length,
     );
   } catch (err) {
     withGroup.forEach((o) => fail(o, err));
@@ -302,7 +305,7 @@ function evaluate(obs: Observation, rules: readonly SgRule[]): void {
   const desired = obs.desired as SgRuleSpec;
   const evaluation = evaluateRules(rules, desired, group);
   obs.evaluation = evaluation;
-  obs.rules = rules.filter((r) => r.securityGroupId === group.id);
+  obs.rules = rulesOfGroup(rules, group.id);
   obs.report.rule = evaluation.match
     ? toRuleView(evaluation.match.rule, evaluation.match.kind)
     : evaluation.disabled
