@@ -1,7 +1,6 @@
 import type { CloudConfig } from '../cloud/clients.js';
 import type { Retrier } from '../cloud/retry.js';
-import type { HardenDeps } from '../core/harden.js';
-import type { NodePoolWriter } from '../core/types.js';
+import type { RunPorts } from '../core/runner.js';
 import { pick } from './config.js';
 import type { Ui } from './ui.js';
 
@@ -9,8 +8,8 @@ import type { Ui } from './ui.js';
 export interface CloudSession {
   region: string;
   projectId: string;
-  deps: HardenDeps;
-  nodePools: NodePoolWriter;
+  /** The ports the pipeline reads and writes through. */
+  ports: RunPorts;
 }
 
 /** Loaded on first use: the SDKs stay out of --help and offline commands. */
@@ -24,13 +23,12 @@ export async function openCloudSession(
     import('../cloud/cce.js'),
     import('../cloud/vpc.js'),
   ]);
-  const cce = new CceAdapter(createCceClient(config), retrier);
-  const vpc = new VpcAdapter(createVpcClient(config), retrier);
+  const cce = new CceAdapter(createCceClient(config), retrier, config.region);
+  const vpc = new VpcAdapter(createVpcClient(config), retrier, undefined, config.region);
   return {
     region: config.region,
     projectId: config.projectId,
-    deps: { cce, vpc, concurrency, pods: vpc },
-    nodePools: cce,
+    ports: { clusters: cce, rules: vpc, pods: vpc, nodePools: cce, concurrency },
   };
 }
 

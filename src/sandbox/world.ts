@@ -1,4 +1,4 @@
-import type { RawAddon, RawCluster, RawNodePool } from '../core/types.js';
+import type { RawAddon, RawCluster, RawNodePool } from '../cloud/cce-wire.js';
 
 /**
  * The sandbox's whole state. It is plain JSON on purpose: it is written to a file between CLI

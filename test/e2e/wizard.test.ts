@@ -8,7 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BLOCK_BEGIN, readPostInstallScript } from '../../src/core/post-install.js';
+import { parseNodePool, postInstallOf } from '../../src/cloud/cce-wire.js';
+import { BLOCK_BEGIN } from '../../src/core/post-install.js';
 import {
   demoWorld,
   findCluster,
@@ -270,7 +271,7 @@ describe('wizard in a pseudo-terminal', () => {
     const cluster = findCluster(sandbox.world, 'demo-tunnel');
     const pool = cluster?.nodePools.find((p) => p.metadata.name === 'demo-tunnel-pool');
     if (!pool) throw new Error('demo-tunnel-pool is missing from the world');
-    const script = readPostInstallScript(pool);
+    const script = postInstallOf(parseNodePool(pool, 'ShowNodePool', 'test'));
     expect(script.ok && script.script).toContain(BLOCK_BEGIN);
     expect(script.ok && script.script).toMatch(
       /FORWARD -s 172\.16\.0\.0\/16 -d 192\.168\.3\.14 .*-j REJECT/,

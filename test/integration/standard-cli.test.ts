@@ -21,7 +21,7 @@ import {
   POST_INSTALL_KEY,
 } from '../../src/core/post-install.js';
 import type { RunReport } from '../../src/core/report.js';
-import type { RawNodePool } from '../../src/core/types.js';
+import type { RawNodePool } from '../../src/cloud/cce-wire.js';
 import { runCli, sandboxEnv, writes, type CliResult } from '../helpers/cli.js';
 
 let handle: SandboxHandle | undefined;

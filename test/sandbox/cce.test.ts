@@ -10,7 +10,7 @@ import {
   type ListClustersRequestTypeEnum,
   type NodePoolUpdate,
 } from '@huaweicloud/huaweicloud-sdk-cce';
-import type { RawAddon, RawCluster, RawNodePool } from '../../src/core/types.js';
+import type { RawAddon, RawCluster, RawNodePool } from '../../src/cloud/cce-wire.js';
 import {
   DEMO_EXISTING_POST_INSTALL,
   demoWorld,

@@ -9,12 +9,15 @@ import {
   extractBlock,
   findBlock,
   parseBlock,
-  readPostInstallScript,
   removeBlock,
   upsertBlock,
-  withPostInstallScript,
 } from '../../src/core/post-install.js';
-import type { RawNodePool } from '../../src/core/types.js';
+import {
+  parseNodePool,
+  postInstallOf,
+  postInstallUpdateBody,
+  type RawNodePool,
+} from '../../src/cloud/cce-wire.js';
 import { renderIptables, templatesForFormat } from '../../src/render/iptables.js';
 import { loadTemplates } from '../../src/cli/templates-dir.js';
 
@@ -183,26 +186,37 @@ describe('node pool post-install script', () => {
     status: { currentNode: 3, phase: '' },
   };
 
+  const wire = (p: RawNodePool) => parseNodePool(p, 'ShowNodePool', 'cn-north-4');
+
   it('reads the decoded script; none means empty', () => {
-    expect(readPostInstallScript(pool)).toEqual({ ok: true, script: 'echo hi\n' });
+    expect(postInstallOf(wire(pool))).toEqual({ ok: true, script: 'echo hi\n' });
     const bare: RawNodePool = { metadata: { name: 'b', uid: 'b' }, spec: {} };
-    expect(readPostInstallScript(bare)).toEqual({ ok: true, script: '' });
-    const bad = withPostInstallScript(pool, '');
+    expect(postInstallOf(wire(bare))).toEqual({ ok: true, script: '' });
+    const bad = structuredClone(pool);
     bad.spec.nodeTemplate!.extendParam![POST_INSTALL_KEY] = '%%%';
-    expect(readPostInstallScript(bad)).toEqual({
+    expect(postInstallOf(wire(bad))).toEqual({
       ok: false,
       problem: 'the post-install script is not valid Base64',
     });
   });
 
-  it('sets only the post-install key, on a copy', () => {
-    const snapshot = structuredClone(pool);
-    const updated = withPostInstallScript(pool, 'echo new\n');
-    expect(pool).toEqual(snapshot);
-    const expected = structuredClone(pool);
-    expected.spec.nodeTemplate!.extendParam![POST_INSTALL_KEY] = encodeBase64('echo new\n');
-    expect(updated).toEqual(expected);
-    const bare = withPostInstallScript({ metadata: { name: 'b', uid: 'b' }, spec: {} }, 'x');
-    expect(bare.spec.nodeTemplate?.extendParam).toEqual({ [POST_INSTALL_KEY]: 'eA==' });
+  it('the update body carries the update model only: the new script, never the count or login', () => {
+    const withLogin = structuredClone(pool);
+    withLogin.spec['login'] = { sshKey: 'my-key', userPassword: { password: 'secret' } };
+    withLogin.spec.nodeTemplate!['login'] = { sshKey: 'my-key' };
+    withLogin.spec.nodeTemplate!['rootVolume'] = { size: 40, volumetype: 'SSD' };
+    const body = postInstallUpdateBody(wire(withLogin), 'echo new\n');
+    expect(body).toEqual({
+      kind: 'NodePool',
+      apiVersion: 'v3',
+      metadata: { name: 'pool-a' },
+      spec: {
+        ignoreInitialNodeCount: true,
+        initialNodeCount: 3,
+        autoscaling: { enable: true, minNodeCount: 1, maxNodeCount: 5 },
+        nodeTemplate: { extendParam: { [POST_INSTALL_KEY]: encodeBase64('echo new\n') } },
+      },
+    });
+    expect(JSON.stringify(body)).not.toMatch(/login|sshKey|secret|rootVolume|flavor/);
   });
 });

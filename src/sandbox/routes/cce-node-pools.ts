@@ -1,4 +1,4 @@
-import type { RawNodePool } from '../../core/types.js';
+import type { RawNodePool } from '../../cloud/cce-wire.js';
 import { cceResourceTimestamp } from '../fixtures/timestamps.js';
 import { cceFail } from '../http/api-failure.js';
 import type { Route } from '../http/router.js';
