@@ -54,12 +54,14 @@ export interface RunOutcome {
   pending: number;
 }
 
-const isPending = (w: Work): boolean =>
-  w.error === undefined &&
-  w.obs.kind !== 'failed' &&
-  !!w.plan &&
-  !w.plan.blocker &&
-  w.plan.changes.some((c) => !(c.kind === 'update-post-install' && c.skip));
+/** The plan of a cluster that has changes to make, or null. */
+function pendingPlan(w: Work): Plan | null {
+  const plan = w.plan;
+  if (w.error !== undefined || w.obs.kind === 'failed' || !plan || plan.blocker) return null;
+  return plan.changes.some((c) => !(c.kind === 'update-post-install' && c.skip)) ? plan : null;
+}
+
+const isPending = (w: Work): boolean => pendingPlan(w) !== null;
 
 function initialResult(w: Work): ClusterResult {
   const blocker = w.plan?.blocker ?? undefined;
@@ -111,8 +113,8 @@ async function apply(ports: RunPorts, change: PlannedChange): Promise<void> {
 
 async function runCluster(initial: Work, hooks: RunHooks): Promise<ClusterResult> {
   const w = hooks.refresh ? await hooks.refresh(initial) : initial;
-  if (!isPending(w)) return initialResult(w);
-  const plan = w.plan as Plan;
+  const plan = pendingPlan(w);
+  if (!plan) return initialResult(w);
   const outcomes: ChangeResult[] = [];
   let stopRules = false;
   for (const change of plan.changes) {
