@@ -9,10 +9,12 @@ import {
   SANDBOX_CREDENTIALS,
   startSandbox,
   type SandboxHandle,
+  rulesOfGroup,
   type World,
+  WorldBuilder,
 } from '../../src/sandbox/index.js';
 import type { RunReport } from '../../src/core/report.js';
-import { runCli, sandboxEnv, type CliResult } from '../helpers/cli.js';
+import { runCli, sandboxEnv, writes, type CliResult } from '../helpers/cli.js';
 import { expectValidReport } from '../helpers/report-schema.js';
 
 const PID = SANDBOX_CREDENTIALS.projectId;
@@ -141,4 +143,36 @@ describe('pagination', () => {
     expect(r.code, r.stdout).toBe(0);
     expect(json(r).clusters[0]?.securityGroup?.id).toBe(eni.id);
   });
+});
+
+describe('documented variants and addresses', () => {
+  it('priority as a string and multiport as a number read as the same rule', async () => {
+    const h = await sandbox();
+    const group = h.world.projects[0]?.securityGroups.find((g) =>
+      /^demo-turbo-hardened-cce-eni-/.test(g.name),
+    );
+    const deny = rulesOfGroup(h.world, group?.id ?? '').find((r) => r.action === 'deny');
+    if (!deny) throw new Error('demo-turbo-hardened has no deny rule in the demo world');
+    Object.assign(deny, { priority: '1', multiport: 5443 });
+    const r = await runCli(['check', '--cluster', 'demo-turbo-hardened', '--json'], sandboxEnv(h));
+    expect(r.code, r.stdout).toBe(0);
+    expect(json(r).clusters[0]?.rule).toMatchObject({ priority: 1, ports: '5443' });
+  });
+
+  it.each(['0.0.0.0', '127.0.0.1', '255.255.255.255', '224.0.0.1'])(
+    'an API server at %s is refused: no rule is planned or written',
+    async (ip) => {
+      const world = new WorldBuilder({ seed: `odd-${ip}` })
+        .project({ region: REGION, id: PID })
+        .turboCluster({ name: 'odd', apiServerIp: ip })
+        .build();
+      const h = await sandbox(world);
+      const r = await runCli(['apply', '--cluster', 'odd', '--yes', '--json'], sandboxEnv(h));
+      expect(r.code).toBe(1);
+      const c = json(r).clusters[0];
+      expect(c?.changes).toEqual([]);
+      expect(c?.error?.message).toMatch(/not a unicast address/);
+      expect(writes(h)).toEqual([]);
+    },
+  );
 });
