@@ -1,6 +1,7 @@
 import { UsageError } from '../../core/errors.js';
 import { ExitCode } from '../../core/exit-codes.js';
 import { planCheck, planSecurityGroupChange, planTurbo } from '../../core/plan.js';
+import type { ClusterReport } from '../../core/report.js';
 import { buildClusterReport } from '../../core/report-builder.js';
 import type { Work } from '../../core/runner.js';
 import type { CommandContext } from '../context.js';
@@ -81,7 +82,7 @@ export async function changeObserved(
   command: 'apply' | 'remove',
   opts: HardenOptions,
   regions: readonly ObservedRegion[],
-  failed: ReturnType<typeof buildClusterReport>[] = [],
+  failed: ClusterReport[] = [],
   refresh?: (work: Work) => Promise<Work>,
 ): Promise<number> {
   const work: Work[] = regions.flatMap(({ session, observed }) =>
