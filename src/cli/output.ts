@@ -42,8 +42,14 @@ export async function renderReport(
   }
 }
 
+/** A result that is not a report (a rendered script): stdout, like every result. */
+export function emitText(io: Io, text: string): void {
+  io.stdout.write(text);
+}
+
 /**
- * Results go to stdout, or to --out. The file is written next to its final name and renamed, so
+ * The result sink: every result leaves through emitReport or emitText. Results go to stdout,
+ * or to --out. The file is written next to its final name and renamed, so
  * a reader (node_exporter's textfile collector, a CI job) never sees half a file.
  */
 export async function emitReport(io: Io, report: RunReport, s: OutputSettings): Promise<void> {

@@ -150,7 +150,7 @@ export async function confirmPlan(
     );
   }
   // The plan goes to stderr: stdout carries only the final result.
-  ctx.io.stderr.write(`\nPlan:\n${renderText(plan, { colors: makeColors(ctx.output.color) })}\n`);
+  ctx.ui.say(`\nPlan:\n${renderText(plan, { colors: makeColors(ctx.output.color) })}`);
   const warnings = plan.clusters.some((c) => c.findings.some((f) => f.severity === 'warning'));
   const ok = await ctx.ui.confirm(
     `Apply these changes to ${what}?${warnings ? ' (read the warnings above first)' : ''}`,

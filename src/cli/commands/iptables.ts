@@ -19,7 +19,7 @@ import {
 } from '../../render/iptables.js';
 import { renderJson } from '../../render/json.js';
 import type { CommandContext } from '../context.js';
-import { emitReport } from '../output.js';
+import { emitReport, emitText } from '../output.js';
 import { buildRunReport, executePlans, observeRegions, type ObservedRegion } from '../pipeline.js';
 import { modelForCluster } from '../standard-facts.js';
 import { TEMPLATES_DIR, loadTemplates } from '../templates-dir.js';
@@ -126,11 +126,9 @@ export async function renderModel(
     await writeFile(opts.out, text, { mode: format === 'post-install' ? 0o644 : 0o755 });
     ctx.ui.info(`Wrote the ${format} for ${clusterName ?? 'the given network'} to ${opts.out}.`);
   } else if (ctx.output.format === 'json') {
-    ctx.io.stdout.write(
-      renderJson({ ...buildRunReport(ctx, []), rendered: { format, text, model } }),
-    );
+    emitText(ctx.io, renderJson({ ...buildRunReport(ctx, []), rendered: { format, text, model } }));
   } else {
-    ctx.io.stdout.write(text);
+    emitText(ctx.io, text);
   }
   ctx.ui.info(
     `${model.rules.length} REJECT rule(s) on ${model.chain} (${model.network === 'vpc' ? 'VPC network' : 'container tunnel network'}) for ${model.containerCidrs.join(', ')} -> ${model.apiServer.ip}${model.portOnly ? `:${model.apiServer.port}/tcp` : ''}.`,

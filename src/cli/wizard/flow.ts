@@ -61,7 +61,7 @@ export async function runWizardFlow(ctx: CommandContext, flags: WizardFlags): Pr
       ask: createAsk(ctx.io, guard, ctx.output.color),
       guard,
       colors,
-      say: (text = '') => ctx.io.stderr.write(`${text}\n`),
+      say: (text = '') => ctx.ui.say(text),
     };
     s.say(
       colors.bold('cce-harden') + ' - keep pods in a CCE cluster away from the kube-apiserver.',
