@@ -5,7 +5,7 @@
  * another.
  */
 import { CancelledError, UsageError } from '../core/errors.js';
-import { observeRegion, type ClusterObservation, type RegionObservation } from '../core/observe.js';
+import { observeRegion, type RegionObservation } from '../core/observe.js';
 import { summarizeStatus, type ClusterReport, type RunReport } from '../core/report.js';
 import { buildClusterReport, type ClusterResult } from '../core/report-builder.js';
 import { toReportError } from '../core/report-error.js';
@@ -190,5 +190,3 @@ export function executePlans(
     ...(opts.refresh ? { refresh: opts.refresh } : {}),
   });
 }
-
-export type { ClusterObservation };

@@ -4,7 +4,7 @@
  */
 import type { ClusterObservation } from './observe.js';
 import type { ClusterPlan, PlannedChange } from './plan.js';
-import type { Change, ClusterReport, Finding, ReportError } from './report.js';
+import type { Change, ClusterReport, Finding } from './report.js';
 import { toReportError } from './report-error.js';
 import { toRuleView } from './rule.js';
 
@@ -115,5 +115,3 @@ export function buildClusterReport(result: ClusterResult): ClusterReport {
   }
   return report;
 }
-
-export type { ReportError };

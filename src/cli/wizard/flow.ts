@@ -293,8 +293,8 @@ async function hardenTurbo(
     s.say(renderText(buildRunReport(s.ctx, [report]), { colors: s.colors }).trimEnd());
     return ExitCode.error;
   }
-  const current: Seen = { obs, plan: planCheck(obs), report: seen.report };
-  current.report = buildClusterReport({ obs, plan: current.plan });
+  const plan = planCheck(obs);
+  const current: Seen = { obs, plan, report: buildClusterReport({ obs, plan }) };
   sayFacts(s, current);
   s.say();
   if (current.report.status === 'compliant') {
