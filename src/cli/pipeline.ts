@@ -160,7 +160,7 @@ export async function confirmPlan(
 }
 
 /** Runs plans through the one runner, with the terminal's confirmation and progress. */
-export function executePlans(
+export async function executePlans(
   ctx: CommandContext,
   work: readonly Work[],
   opts: {
@@ -174,19 +174,44 @@ export function executePlans(
     extra?: ClusterReport[];
   },
 ): Promise<RunOutcome> {
-  return runPlan(work, {
-    dryRun: opts.dryRun,
-    confirm: (preview: ClusterResult[], pending: number) =>
-      confirmPlan(
-        ctx,
-        buildRunReport(ctx, [...preview.map(buildClusterReport), ...(opts.extra ?? [])], {
-          dryRun: opts.dryRun,
-        }),
-        opts.what(pending),
-        opts.yes,
-      ),
-    step: (label, fn) => ctx.ui.step(label, fn),
-    replan: opts.replan,
-    ...(opts.refresh ? { refresh: opts.refresh } : {}),
-  });
+  // Once confirmed, Ctrl+C or SIGTERM stops after the change in flight, which is finished and
+  // verified; the report then says what was done and what was not attempted.
+  let stop = false;
+  const onSignal = (): void => {
+    stop = true;
+  };
+  const listen = (on: boolean): void => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      if (on) process.on(signal, onSignal);
+      else process.off(signal, onSignal);
+    }
+  };
+  try {
+    const outcome = await runPlan(work, {
+      dryRun: opts.dryRun,
+      confirm: async (preview: ClusterResult[], pending: number) => {
+        await confirmPlan(
+          ctx,
+          buildRunReport(ctx, [...preview.map(buildClusterReport), ...(opts.extra ?? [])], {
+            dryRun: opts.dryRun,
+          }),
+          opts.what(pending),
+          opts.yes,
+        );
+        listen(true);
+      },
+      step: (label, fn) => ctx.ui.step(label, fn),
+      replan: opts.replan,
+      stopRequested: () => stop,
+      ...(opts.refresh ? { refresh: opts.refresh } : {}),
+    });
+    if (outcome.stopped) {
+      ctx.ui.say(
+        'Stopped on request: the change in flight was finished and verified; the rest was not attempted.',
+      );
+    }
+    return outcome;
+  } finally {
+    listen(false);
+  }
 }

@@ -46,12 +46,19 @@ export interface RunHooks {
    * (the wizard observed before its questions): returns the observation and plan to carry out.
    */
   refresh?(work: Work): Promise<Work>;
+  /**
+   * True once the user asked to stop (SIGINT/SIGTERM) after confirming: the change in flight is
+   * finished and verified, the ones after it are left `not-attempted`.
+   */
+  stopRequested?(): boolean;
 }
 
 export interface RunOutcome {
   results: ClusterResult[];
   /** Clusters that had changes to make (for dry-run's exit code). */
   pending: number;
+  /** A stop request left some planned change not attempted. */
+  stopped: boolean;
 }
 
 /** The plan of a cluster that has changes to make, or null. */
@@ -83,14 +90,32 @@ export function describeChange(change: PlannedChange): string {
 export async function runPlan(work: readonly Work[], hooks: RunHooks): Promise<RunOutcome> {
   const pending = work.filter(isPending);
   if (pending.length === 0 || hooks.dryRun) {
-    return { results: work.map(initialResult), pending: pending.length };
+    return { results: work.map(initialResult), pending: pending.length, stopped: false };
   }
   await hooks.confirm(work.map(initialResult), pending.length);
   const results: ClusterResult[] = [];
   for (const w of work) {
-    results.push(isPending(w) ? await runCluster(w, hooks) : initialResult(w));
+    if (!isPending(w)) results.push(initialResult(w));
+    else if (hooks.stopRequested?.()) results.push(notAttempted(w));
+    else results.push(await runCluster(w, hooks));
   }
-  return { results, pending: pending.length };
+  const stopped =
+    hooks.stopRequested?.() === true &&
+    results.some((r) => (r.outcomes ?? []).some((o) => o.outcome === 'not-attempted'));
+  return { results, pending: pending.length, stopped };
+}
+
+/** A cluster whose turn never came (a stop was requested first). */
+function notAttempted(w: Work): ClusterResult {
+  const plan = w.plan;
+  return {
+    ...initialResult(w),
+    outcomes: (plan?.changes ?? []).map((c): ChangeResult =>
+      c.kind === 'update-post-install' && c.skip
+        ? { outcome: 'skipped', reason: c.skip }
+        : { outcome: 'not-attempted' },
+    ),
+  };
 }
 
 async function apply(ports: RunPorts, change: PlannedChange): Promise<void> {
@@ -122,7 +147,7 @@ async function runCluster(initial: Work, hooks: RunHooks): Promise<ClusterResult
       outcomes.push({ outcome: 'skipped', reason: change.skip });
       continue;
     }
-    if (stopRules && change.kind !== 'update-post-install') {
+    if ((stopRules && change.kind !== 'update-post-install') || hooks.stopRequested?.()) {
       outcomes.push({ outcome: 'not-attempted' });
       continue;
     }

@@ -215,4 +215,28 @@ describe('runPlan', () => {
     expect(w.writes).toEqual([]);
     expect(buildClusterReport(results[0]!).status).toBe('compliant');
   });
+
+  it('a stop request finishes the change in flight and leaves the rest not attempted', async () => {
+    const w = world({ pools: [pool('a'), pool('b'), pool('c')] });
+    let stop = false;
+    const { results, stopped } = await runPlan(
+      [standardWork(w)],
+      hooks({
+        step: async (_label, fn) => {
+          const r = await fn();
+          stop = true; // the signal arrives while the first pool is being written
+          return r;
+        },
+        stopRequested: () => stop,
+      }),
+    );
+    expect(stopped).toBe(true);
+    expect(w.writes).toEqual(['pool a']);
+    const report = buildClusterReport(results[0]!);
+    expect(report.changes.map((c) => c.outcome)).toEqual([
+      'applied',
+      'not-attempted',
+      'not-attempted',
+    ]);
+  });
 });

@@ -93,7 +93,7 @@ export async function changeObserved(
         : { obs, plan: planned, ports: session.ports };
     }),
   );
-  const { results, pending } = await executePlans(ctx, work, {
+  const { results, pending, stopped } = await executePlans(ctx, work, {
     dryRun: opts.dryRun,
     yes: opts.yes,
     what: (n) => `${n} cluster(s)`,
@@ -113,6 +113,7 @@ export async function changeObserved(
     dryRun: opts.dryRun,
   });
   await emitReport(ctx.io, report, ctx.output);
+  if (stopped) return ExitCode.cancelled;
   if (report.clusters.some((c) => c.status === 'error')) return ExitCode.error;
   if (opts.dryRun && pending > 0) return ExitCode.drift;
   return ExitCode.ok;

@@ -194,7 +194,7 @@ export async function installObserved(
     selectedPools: opts.nodepools.length > 0 ? opts.nodepools : undefined,
   });
   const work: Work = { obs, plan, ports: region.session.ports };
-  const { results, pending } = await executePlans(ctx, [work], {
+  const { results, pending, stopped } = await executePlans(ctx, [work], {
     dryRun: opts.dryRun,
     yes: opts.yes,
     what: () =>
@@ -216,6 +216,7 @@ export async function installObserved(
   const report = buildRunReport(ctx, reports, { dryRun: opts.dryRun });
   await emitReport(ctx.io, report, ctx.output);
   ctx.ui.info(isolationNote());
+  if (stopped) return ExitCode.cancelled;
   if (reports.some((c) => c.status === 'error')) return ExitCode.error;
   if (opts.dryRun && pending > 0) return ExitCode.drift;
   return ExitCode.ok;
