@@ -100,6 +100,18 @@ describe('other answers that are not the documented shape', () => {
     );
   });
 
+  it('ListAddonInstances answering [] stops apply for that cluster before any write', async () => {
+    const h = await sandbox();
+    const addons = h.faults.add({ path: '/addons', serverError: { status: 200, body: [] } });
+    const r = await runCli(['apply', '--cluster', 'demo-turbo', '--yes', '--json'], sandboxEnv(h));
+    expect(r.code).toBe(1);
+    expect(json(r).clusters[0]?.error?.message).toMatch(
+      /^ListAddonInstances in \S+ answered something that is not an add-on list: /,
+    );
+    expect(addons.applied).toBeGreaterThan(0);
+    expect(writes(h)).toEqual([]);
+  });
+
   it('a rule list whose rules lack their ids is an error, not a missing rule', async () => {
     const h = await sandbox();
     h.faults.add({
