@@ -29,6 +29,24 @@ export default tseslint.config(
     files: ['src/core/**', 'src/cloud/**', 'src/render/**'],
     rules: { 'no-console': 'error' },
   },
+  {
+    // The sandbox emulates the cloud independently of the code it tests: it shares only the
+    // neutral signing module (src/signing), never core/, cloud/ or cli/.
+    files: ['src/sandbox/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/core/**', '**/cloud/**', '**/cli/**', '**/main.js'],
+              message: 'src/sandbox imports nothing from core/, cloud/ or cli/ (see README).',
+            },
+          ],
+        },
+      ],
+    },
+  },
   // Layer boundaries: core is pure domain logic, render only formats, cloud adapts the SDKs.
   {
     files: ['src/core/**'],

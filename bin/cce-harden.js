@@ -18,18 +18,29 @@ function prebuiltHelp(args) {
   return undefined;
 }
 
+// A reader that goes away (`cce-harden check --all | head`) is not worth a stack trace, and
+// neither is a full or broken output (`> /dev/full`): one line on stderr, exit 1.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    if (stream === process.stdout) {
+      try {
+        process.stderr.write(
+          `cce-harden: could not write to standard output: ${err.code ?? err.message}\n`,
+        );
+      } catch {
+        // stderr is gone too: the exit code is all that is left.
+      }
+    }
+    process.exit(1);
+  });
+}
+
 const args = process.argv.slice(2);
 const text = prebuiltHelp(args);
 if (text !== undefined) {
   process.stdout.write(text);
 } else {
-  // A reader that goes away (`cce-harden check --all | head`) is not worth a stack trace.
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (err) => {
-      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-      throw err;
-    });
-  }
   const { run } = await import('../dist/main.js');
   const code = await run(args);
   // Cancelled (nothing was written): do not wait for a read still in flight to time out.

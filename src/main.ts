@@ -4,12 +4,14 @@ import { ExitCode } from './core/exit-codes.js';
 import { isCceHardenError, UsageError } from './core/errors.js';
 import { toReportError } from './core/report-error.js';
 import { renderJson } from './render/json.js';
-import { loadEnv } from './cli/config.js';
+import { loadEnv, pick } from './cli/config.js';
+import { onCredentialsIssued } from './cloud/credentials.js';
+import { makeRedactor, stripControl } from './core/text-safety.js';
 import type { CommandContext, GlobalOptions } from './cli/context.js';
 import { processIo, type Io } from './cli/io.js';
 import { OUTPUT_FORMATS, type OutputFormat } from './cli/output.js';
 import { buildProgram, type Invocation } from './cli/program.js';
-import { createUi } from './cli/ui.js';
+import { createUi, redactingIo } from './cli/ui.js';
 
 const require = createRequire(import.meta.url);
 export const VERSION = (require('../package.json') as { version: string }).version;
@@ -63,15 +65,21 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
   const inv = invocation;
   const global = normalizeGlobal(inv.global, io);
   const format = global.output as OutputFormat;
+  let safeIo = io;
+  let stopRedacting = (): void => {};
   try {
     const env = loadEnv(io.env, io.cwd);
-    const ui = createUi(io, {
+    // Credential values never reach stdout, stderr or a file, whatever text carries them.
+    const redact = makeRedactor([pick(env, 'ak'), pick(env, 'sk'), pick(env, 'securityToken')]);
+    stopRedacting = onCredentialsIssued((c) => redact.add(c.ak, c.sk, c.securityToken));
+    safeIo = redactingIo(io, redact);
+    const ui = createUi(safeIo, {
       spinners: format === 'text' && global.color,
       debug: Boolean(global.debug),
       quietLogs: Boolean(global.quiet) || format !== 'text',
     });
     const ctx: CommandContext = {
-      io,
+      io: safeIo,
       env,
       global,
       ui,
@@ -81,6 +89,9 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
         color: global.color,
         quiet: Boolean(global.quiet),
         out: global.out,
+        force: Boolean(global.force),
+        confirmReplace: ui.interactive ? (q) => ui.confirm(q, false) : undefined,
+        redact,
         startedAtMs,
       },
     };
@@ -90,7 +101,9 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
     }
     return await dispatch(ctx, inv);
   } catch (err) {
-    return reportFailure(io, inv.command, global, err);
+    return reportFailure(safeIo, inv.command, global, err);
+  } finally {
+    stopRedacting();
   }
 }
 
@@ -135,6 +148,7 @@ async function dispatch(ctx: CommandContext, inv: Invocation): Promise<number> {
         network: o.network as string | undefined,
         format: (o.format as string | undefined) ?? 'script',
         portOnly: Boolean(o.portOnly),
+        ports: o.port as string[] | undefined,
         install: Boolean(o.install),
         nodepools: (o.nodepool as string[] | undefined) ?? [],
         dryRun: Boolean(o.dryRun),
@@ -177,14 +191,15 @@ function writeErrorDocument(io: Io, command: string, err: unknown): void {
 /** A known error: one message and a hint. Anything else is a bug: one line, stack under --debug. */
 function reportFailure(io: Io, command: string, global: GlobalOptions, err: unknown): number {
   if (global.output === 'json') writeErrorDocument(io, command, err);
+  // Messages may quote the cloud: control sequences are stripped before they reach a terminal.
   if (isCceHardenError(err)) {
-    io.stderr.write(`cce-harden: ${err.message}\n`);
-    if (err.hint) io.stderr.write(`  ${err.hint}\n`);
+    io.stderr.write(`cce-harden: ${stripControl(err.message, { keepLines: true })}\n`);
+    if (err.hint) io.stderr.write(`  ${stripControl(err.hint, { keepLines: true })}\n`);
     if (global.debug && err.stack) io.stderr.write(`${err.stack}\n`);
     return err.exitCode;
   }
   const message = err instanceof Error ? err.message : String(err);
-  io.stderr.write(`cce-harden: unexpected error: ${message}\n`);
+  io.stderr.write(`cce-harden: unexpected error: ${stripControl(message, { keepLines: true })}\n`);
   if (global.debug && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
   else io.stderr.write('  Run again with --debug for details, and report it if it persists.\n');
   return ExitCode.error;

@@ -1,17 +1,9 @@
 #!/bin/sh
-# cce-harden: keep pods away from the kube-apiserver on this CCE node.
-# Network mode: {{network}} -> iptables chain {{chain}}. Container CIDRs: {{cidrList}}.
-# Run as root on every node of the cluster; running it again changes nothing.
+# cce-harden: reject traffic from the container CIDRs ({{network}} network, {{chain}} chain) to the
+# kube-apiserver on this CCE node; run as root, again at any time. How it works: docs/iptables.md.
 set -eu
-
-if [ "$(id -u)" -ne 0 ]; then
-  echo "cce-harden: this script must run as root (try: sudo sh $0)" >&2
-  exit 1
-fi
-if ! command -v iptables >/dev/null 2>&1; then
-  echo "cce-harden: iptables not found on PATH; install the iptables package and run again" >&2
-  exit 1
-fi
+[ "$(id -u)" = 0 ] || { echo "cce-harden: this script must run as root (try: sudo sh $0)" >&2; exit 1; }
+command -v iptables >/dev/null 2>&1 || { echo "cce-harden: iptables not found on PATH; install the iptables package and run again" >&2; exit 1; }
 
 {{block}}
 

@@ -1,73 +1,37 @@
 #!/bin/sh
-# cce-harden: apply the iptables rules now and keep them across reboots through /etc/rc.local,
-# as the CCE hardening guide does. Run as root on every node; running it again changes nothing:
-# an older cce-harden block in rc.local is replaced in place, never duplicated.
-# Network mode: {{network}} -> iptables chain {{chain}}. Container CIDRs: {{cidrList}}.
-# CCE_HARDEN_RC_LOCAL names another file than /etc/rc.local (non-standard layouts, tests).
+# cce-harden: apply the iptables rules, keep them in /etc/rc.local; see cce-harden docs/iptables.md
 set -eu
-
-if [ "$(id -u)" -ne 0 ]; then
-  echo "cce-harden: this script must run as root (try: sudo sh $0)" >&2
-  exit 1
-fi
-if ! command -v iptables >/dev/null 2>&1; then
-  echo "cce-harden: iptables not found on PATH; install the iptables package and run again" >&2
-  exit 1
-fi
-
-rc_local=${CCE_HARDEN_RC_LOCAL:-/etc/rc.local}
-begin='# >>> cce-harden rc.local (managed; do not edit) >>>'
-end='# <<< cce-harden rc.local <<<'
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-cat > "$work/block" <<'CCE_HARDEN_BLOCK'
+[ "$(id -u)" = 0 ] || { echo "cce-harden: this script must run as root" >&2; exit 1; }
+rc=${CCE_HARDEN_RC_LOCAL:-/etc/rc.local}
+[ ! -L "$rc" ] || rc=$(readlink -f "$rc")
+w=$(mktemp -d) t=
+trap 'rm -rf "$w" $t' EXIT
+cat >"$w/b" <<'CCE_HARDEN_BLOCK'
 {{block}}
 CCE_HARDEN_BLOCK
-
-# 1. Apply the rules now.
-sh -e "$work/block"
-
-# 2. Persist: drop an older cce-harden block, keep every other line, and put the block before a
-#    trailing "exit" (anything after it would never run). A missing or empty file gets a shebang.
-if [ -s "$rc_local" ]; then
-  cat "$rc_local" > "$work/current"
-else
-  printf '#!/bin/sh\n' > "$work/current"
-fi
-awk -v b="$begin" -v e="$end" -v blk="$work/block" '
-  function emit(   l) {
-    print b
-    while ((getline l < blk) > 0) print l
-    close(blk)
-    print e
-  }
-  $0 == b { skip = 1; next }
-  $0 == e { skip = 0; next }
-  !skip { line[++n] = $0 }
+sh -e "$w/b"
+if [ -s "$rc" ]; then cat "$rc" >"$w/c"; else echo '#!/bin/sh' >"$w/c"; fi
+awk -v f="$w/b" -v b='# >>> cce-harden rc.local (managed; do not edit) >>>' -v e='# <<< cce-harden rc.local <<<' '
+  { l = $0; sub(/\r$/, "", l) }
+  l == b { if (inb || nb++) bad = 1; inb = 1; next }
+  l == e { if (!inb) bad = 1; inb = 0; next }
+  !inb { s[++n] = $0 }
   END {
-    last = n
-    while (last > 0 && line[last] ~ /^[ \t]*$/) last--
-    at = n + 1
-    if (last > 0 && line[last] ~ /^[ \t]*exit([ \t;]|$)/) at = last
-    for (i = 1; i <= n; i++) {
-      if (i == at) emit()
-      print line[i]
+    if (bad || inb) exit 3
+    for (k = n; k > 0 && s[k] ~ /^[ \t]*(#.*)?\r?$/; k--) ;
+    at = s[k] ~ /^[ \t]*(exit([ \t;]|\r?$)|exec[ \t]+[^<>&0-9 \t])/ ? k : n + 1
+    for (i = 1; i <= n + 1; i++) {
+      if (i == at) { print b; while ((getline l < f) > 0) print l; print e }
+      if (i <= n) print s[i]
     }
-    if (at == n + 1) emit()
-  }
-' "$work/current" > "$work/next"
-# Writing through the existing path keeps its owner and follows a symlink (EulerOS and CentOS
-# link /etc/rc.local to /etc/rc.d/rc.local, which is the file rc-local.service checks).
-cat "$work/next" > "$rc_local"
-chmod +x "$rc_local"
-
-# 3. rc-local.service runs the file at boot where systemd is init. Debian and Ubuntu ship the
-#    unit without an [Install] section (a generator starts it when the file is executable), so a
-#    failing enable is only a note.
+  }' "$w/c" >"$w/n" || { echo "cce-harden: $rc has a broken cce-harden block (begin without end, or two); left unchanged: fix it by hand" >&2; exit 1; }
+t=$(mktemp "$(dirname "$rc")/.rc.local.XXXXXX")
+if [ -e "$rc" ]; then cp -p "$rc" "$t"; else chmod 755 "$t"; fi
+cat "$w/n" >"$t"
+chmod u+x "$t"
+sync "$t" 2>/dev/null || sync
+mv -f "$t" "$rc" && t=
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-  systemctl enable rc-local.service >/dev/null 2>&1 ||
-    echo "cce-harden: note: 'systemctl enable rc-local.service' failed; systemd still runs $rc_local at boot when it is executable" >&2
+  systemctl enable rc-local.service >/dev/null 2>&1 || echo "cce-harden: note: rc-local.service not enabled" >&2
 fi
-
-echo "cce-harden: {{ruleCount}} rule(s) on {{chain}} applied and kept in $rc_local"
+echo "cce-harden: {{ruleCount}} rule(s) on {{chain}} applied and kept in $rc"

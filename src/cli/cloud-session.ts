@@ -1,7 +1,7 @@
 import type { CloudConfig } from '../cloud/clients.js';
 import type { Retrier } from '../cloud/retry.js';
 import type { RunPorts } from '../core/runner.js';
-import { pick } from './config.js';
+import { durationMs, pick } from './config.js';
 import type { Ui } from './ui.js';
 
 /** The cloud side of one region: adapters over the SDK clients, sharing one Retrier per run. */
@@ -23,6 +23,10 @@ export async function openCloudSession(
     import('../cloud/cce.js'),
     import('../cloud/vpc.js'),
   ]);
+  const { describeEndpoints } = await import('../cloud/endpoints.js');
+  retrier.debug(
+    describeEndpoints(config.region, { cce: config.cceEndpoint, vpc: config.vpcEndpoint }),
+  );
   const cce = new CceAdapter(createCceClient(config), retrier, config.region);
   const vpc = new VpcAdapter(createVpcClient(config), retrier, undefined, config.region);
   return {
@@ -37,11 +41,16 @@ export async function createRetrier(
   env: Record<string, string | undefined>,
 ): Promise<Retrier> {
   const { Retrier } = await import('../cloud/retry.js');
-  const base = Number(pick(env, 'retryBase'));
+  const base = durationMs(env, 'retryBase');
+  const timeout = durationMs(env, 'timeout');
   return new Retrier({
-    ...(Number.isFinite(base) && base > 0
+    ...(pick(env, 'retryBase') !== undefined
       ? { baseDelayMs: base, maxDelayMs: Math.max(base * 16, 100) }
       : {}),
+    // Each call ends within its deadline; one operation, retries included, within four of them.
+    attemptTimeoutMs: timeout,
+    maxTotalMs: 4 * timeout,
+    onDebug: (message) => ui.debug(message),
     onCall: ({ operation, ms, ok }) => ui.debug(`${operation} ${ok ? 'ok' : 'failed'} in ${ms} ms`),
     onRetry: ({ operation, attempt, delayMs, error }) =>
       ui.debug(

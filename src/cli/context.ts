@@ -14,6 +14,7 @@ export interface GlobalOptions {
   color: boolean;
   quiet?: boolean;
   out?: string;
+  force?: boolean;
   concurrency?: number;
 }
 

@@ -1,8 +1,8 @@
-import { rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { RunReport } from '../core/report.js';
+import type { Redactor } from '../core/text-safety.js';
 import { makeColors } from '../render/colors.js';
 import type { Io } from './io.js';
+import { writeOutputFile, writeStream } from './write-file.js';
 
 export const OUTPUT_FORMATS = ['text', 'json', 'table', 'prometheus', 'junit'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -13,6 +13,12 @@ export interface OutputSettings {
   quiet: boolean;
   /** Write the result to this file (atomically) instead of stdout. */
   out?: string | undefined;
+  /** Replace an existing --out file without asking. */
+  force?: boolean | undefined;
+  /** Asks whether to replace an existing --out file (only in a terminal). */
+  confirmReplace?: ((question: string) => Promise<boolean>) | undefined;
+  /** Removes credential values from what is written to a file. */
+  redact?: Redactor | undefined;
   startedAtMs: number;
 }
 
@@ -42,23 +48,20 @@ export async function renderReport(
   }
 }
 
-/** A result that is not a report (a rendered script): stdout, like every result. */
-export function emitText(io: Io, text: string): void {
-  io.stdout.write(text);
-}
-
 /**
- * The result sink: every result leaves through emitReport or emitText. Results go to stdout,
- * or to --out. The file is written next to its final name and renamed, so
- * a reader (node_exporter's textfile collector, a CI job) never sees half a file.
+ * The result sink: a report leaves through here, a rendered script through writeStream. Results go to stdout,
+ * or to --out (cli/write-file.ts: atomic for a regular file, so a reader such as
+ * node_exporter's textfile collector never sees half a file; written directly to a device).
  */
 export async function emitReport(io: Io, report: RunReport, s: OutputSettings): Promise<void> {
   const text = await renderReport(report, s, Date.now());
   if (s.out) {
-    const tmp = path.join(path.dirname(s.out), `.${path.basename(s.out)}.${process.pid}.tmp`);
-    await writeFile(tmp, text);
-    await rename(tmp, s.out);
+    await writeOutputFile(s.out, s.redact ? s.redact(text) : text, {
+      mode: 0o644,
+      force: Boolean(s.force),
+      confirmReplace: s.confirmReplace,
+    });
     return;
   }
-  if (text) io.stdout.write(text);
+  await writeStream(io.stdout, text);
 }

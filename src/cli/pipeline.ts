@@ -13,7 +13,13 @@ import { runPlan, type RunHooks, type RunOutcome, type Work } from '../core/runn
 import { makeColors } from '../render/colors.js';
 import { renderText } from '../render/text.js';
 import { createRetrier, openCloudSession, type CloudSession } from './cloud-session.js';
-import { parseRegions, pick, projectLookupEnabled, resolveCloudConfig } from './config.js';
+import {
+  parseRegions,
+  pick,
+  projectLookupEnabled,
+  resolveCloudConfig,
+  resolveCredentials,
+} from './config.js';
 import type { CommandContext } from './context.js';
 import { RunProjects } from './projects.js';
 import { standardFactsBuilder } from './standard-facts.js';
@@ -30,6 +36,8 @@ export interface ObserveRequest {
   all: boolean;
   withPreflight: boolean;
   portOnly?: boolean;
+  /** `--port` (repeatable) with --port-only: the ports the iptables rules reject. */
+  ports?: string[] | undefined;
   /** Explicit ENI group (--security-group); defaults to the global flag. */
   securityGroupId?: string | undefined;
 }
@@ -54,19 +62,27 @@ export async function observeRegions(
   const regions = selectRegions(ctx, req.all);
   // Resolve every region's settings first: a usage problem is reported before any call.
   const projectIdLookup = projectLookupEnabled(ctx.env);
+  // One credential provider for every region: temporary credentials are fetched and refreshed once.
+  const credentials = resolveCredentials(ctx.env, (m) => ctx.ui.debug(m));
   const configs = regions.map((region) =>
     resolveCloudConfig(
       ctx.env,
       { region: ctx.global.region ? region : undefined, projectId: ctx.global.projectId },
       region || undefined,
       undefined,
-      { projectIdLookup },
+      { projectIdLookup, credentials },
     ),
   );
   const retrier = await createRetrier(ctx.ui, ctx.env);
+  const provider = credentials.provider;
+  if (provider) {
+    ctx.ui.debug(`credentials: ${provider.description}`);
+    // Once, before the regions fan out: a credential failure is one clear error, not one per region.
+    await retrier.run('GetCredentials', () => provider.get());
+  }
   // Regions without a configured project id get it from IAM, read-only, once per run.
   const projects = new RunProjects(ctx.env, retrier);
-  const standardFacts = await standardFactsBuilder(req.portOnly ?? false);
+  const standardFacts = await standardFactsBuilder(req.portOnly ?? false, req.ports);
   const securityGroupId = 'securityGroupId' in req ? req.securityGroupId : ctx.global.securityGroup;
   const observed: ObservedRegion[] = [];
   const failed: ClusterReport[] = [];

@@ -38,11 +38,18 @@ const ENV_HELP = `
 Environment (also read from ./.env; flags win):
   HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK      access key pair (or HW_ACCESS_KEY, HW_SECRET_KEY)
   HUAWEICLOUD_SDK_SECURITY_TOKEN              temporary credentials (or HW_SECURITY_TOKEN)
+  HUAWEICLOUD_SDK_IDP_ID, HUAWEICLOUD_SDK_ID_TOKEN_FILE
+                                              no keys: OIDC federation (identity provider id, ID token file)
+  CCE_HARDEN_METADATA, CCE_HARDEN_METADATA_ENDPOINT
+                                              neither: ECS agency via instance metadata (on|off; URL)
   HUAWEICLOUD_SDK_PROJECT_ID                  project id, or region=id,region=id (or HW_PROJECT_ID)
   HUAWEICLOUD_SDK_REGION                      region id(s), e.g. cn-north-4 (or HW_REGION_NAME)
   CCE_HARDEN_CCE_ENDPOINT, CCE_HARDEN_VPC_ENDPOINT, CCE_HARDEN_IAM_ENDPOINT
                                               endpoint overrides (private clouds, the sandbox)
   CCE_HARDEN_PROJECT_LOOKUP                   iam (default): look missing project ids up read-only; off
+  CCE_HARDEN_TIMEOUT_MS                       deadline of one whole call, answer included (default 15000);
+                                              one call with its retries ends within 4 of them
+  CCE_HARDEN_RETRY_BASE_MS                    first retry delay, doubled each time (default 300)
   NO_COLOR                                    no colour`;
 
 /** Builds the commander program. `onInvoke` receives what was asked; nothing runs at parse time. */
@@ -72,6 +79,7 @@ export function buildProgram(version: string, onInvoke: (inv: Invocation) => voi
     )
     .option('--json', 'same as --output json')
     .option('--out <file>', 'write the result to a file (atomically) instead of stdout')
+    .option('--force', 'replace an existing --out file without asking')
     .option('-q, --quiet', 'print only problems')
     .option('--sandbox', 'run against the built-in sandbox cloud (state kept between runs)')
     .option('--debug', 'log requests, retries and stack traces to stderr')
@@ -159,6 +167,11 @@ export function buildProgram(version: string, onInvoke: (inv: Invocation) => voi
       'block only TCP to the API server port (default: all traffic to the API server IP, as the guide does)',
     )
     .option(
+      '--port <n>',
+      'with --port-only: a TCP port to deny (repeatable; default: the internal endpoint port)',
+      collect,
+    )
+    .option(
       '--install',
       "add the block to the node pools' post-installation scripts, so new nodes get the rules",
     )
@@ -170,7 +183,7 @@ export function buildProgram(version: string, onInvoke: (inv: Invocation) => voi
     )
     .addHelpText(
       'after',
-      `\nFormats:\n  script        POSIX sh, idempotent (iptables -C before -I), run as root on a node\n  rc-local      appends the block to /etc/rc.local once and enables rc-local.service (the guide's persistence)\n  systemd       installs a oneshot unit that applies the rules at boot\n  post-install  the block for a node pool's post-installation script (what --install writes)\n\nExamples:\n  cce-harden iptables --cluster demo-vpc --format script --out harden.sh\n  cce-harden iptables --api-server 192.168.0.10 --container-cidr 10.0.0.0/16 --network vpc\n  cce-harden iptables --cluster demo-vpc --install --dry-run`,
+      `\nFormats:\n  script        POSIX sh, idempotent (insert only when iptables -C says absent; removes stale cce-harden rules), run as root on a node\n  rc-local      applies the rules and keeps the block in /etc/rc.local, enables rc-local.service (the guide's persistence; docs/iptables.md)\n  systemd       installs a oneshot unit that applies the rules at boot\n  post-install  the block for a node pool's post-installation script (what --install writes)\n\nExamples:\n  cce-harden iptables --cluster demo-vpc --format script --out harden.sh\n  cce-harden iptables --api-server 192.168.0.10 --container-cidr 10.0.0.0/16 --network vpc\n  cce-harden iptables --cluster demo-vpc --install --dry-run\n  cce-harden iptables --cluster demo-vpc --port-only --port 5443 --port 5444`,
     )
     .action(invoke('iptables'));
 

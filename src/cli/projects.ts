@@ -29,9 +29,7 @@ export class RunProjects {
       ({ IamProjectResolver }) =>
         new IamProjectResolver(
           {
-            ak: config.ak,
-            sk: config.sk,
-            securityToken: config.securityToken,
+            credentials: config.credentials,
             endpoint: pick(this.env, 'iamEndpoint'),
             timeoutMs: config.timeoutMs,
             userAgent: config.userAgent,

@@ -10,7 +10,11 @@ import { renderIptables, templatesForFormat } from '../render/iptables.js';
 import { loadTemplates } from './templates-dir.js';
 
 /** The iptables model of a standard cluster, from what the CCE API says about it. */
-export function modelForCluster(facts: ClusterFacts, portOnly: boolean): IptablesModel {
+export function modelForCluster(
+  facts: ClusterFacts,
+  portOnly: boolean,
+  ports?: readonly string[],
+): IptablesModel {
   if (facts.isTurbo) {
     throw new NotApplicableError(
       `${facts.name} is a CCE Turbo cluster: pods use ENIs, so node iptables rules do not apply.`,
@@ -41,16 +45,18 @@ export function modelForCluster(facts: ClusterFacts, portOnly: boolean): Iptable
     containerCidrs: facts.containerCidrs,
     network,
     portOnly,
+    ports,
   });
 }
 
 /** Loads the post-install templates once, then builds each standard cluster's desired block. */
 export async function standardFactsBuilder(
   portOnly = false,
+  ports?: readonly string[],
 ): Promise<(facts: ClusterFacts) => StandardFacts> {
   const templates = await loadTemplates(templatesForFormat('post-install'));
   return (facts) => {
-    const model = modelForCluster(facts, portOnly);
+    const model = modelForCluster(facts, portOnly, ports);
     return { model, postInstallBlock: renderIptables(model, 'post-install', templates) };
   };
 }

@@ -1,4 +1,5 @@
 import { CancelledError } from '../core/errors.js';
+import { stripControl } from '../core/text-safety.js';
 import type { Io } from './io.js';
 
 /**
@@ -32,19 +33,20 @@ export function createUi(io: Io, settings: UiSettings): Ui {
   const interactive = Boolean(io.stdin.isTTY && io.stderr.isTTY);
   return {
     interactive,
+    // Messages carry cloud-supplied names and errors: control sequences are stripped here.
     info(message) {
-      if (!settings.quietLogs) io.stderr.write(`${message}\n`);
+      if (!settings.quietLogs) io.stderr.write(`${stripControl(message, { keepLines: true })}\n`);
     },
     say(text = '') {
       io.stderr.write(`${text}\n`);
     },
     debug(message) {
-      if (settings.debug) io.stderr.write(`debug: ${message}\n`);
+      if (settings.debug) io.stderr.write(`debug: ${stripControl(message, { keepLines: true })}\n`);
     },
     async step(text, work) {
       if (!settings.spinners || !io.stderr.isTTY) return work();
       const { default: ora } = await import('ora');
-      const spinner = ora({ text, stream: io.stderr }).start();
+      const spinner = ora({ text: stripControl(text), stream: io.stderr }).start();
       try {
         const result = await work();
         spinner.succeed();
@@ -58,7 +60,7 @@ export function createUi(io: Io, settings: UiSettings): Ui {
       const { confirm } = await import('@inquirer/prompts');
       try {
         return await confirm(
-          { message, default: defaultYes },
+          { message: stripControl(message, { keepLines: true }), default: defaultYes },
           { input: io.stdin, output: io.stderr },
         );
       } catch (err) {
@@ -67,4 +69,32 @@ export function createUi(io: Io, settings: UiSettings): Ui {
       }
     },
   };
+}
+
+/**
+ * The same streams, with every string written through `redact` (credential values removed by
+ * value, cli/main builds it from the configured AK, SK and token). Everything cce-harden prints
+ * goes through these two streams, spinners and prompts included.
+ */
+export function redactingIo(io: Io, redact: (text: string) => string): Io {
+  const wrap = <S extends NodeJS.WritableStream>(stream: S): S =>
+    new Proxy(stream, {
+      get(target, prop) {
+        if (prop === 'write') {
+          return (chunk: unknown, ...rest: unknown[]) =>
+            (target.write as (...a: unknown[]) => boolean).call(
+              target,
+              typeof chunk === 'string'
+                ? redact(chunk)
+                : chunk instanceof Uint8Array
+                  ? redact(Buffer.from(chunk).toString('utf8'))
+                  : chunk,
+              ...rest,
+            );
+        }
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+  return { ...io, stdout: wrap(io.stdout), stderr: wrap(io.stderr) };
 }

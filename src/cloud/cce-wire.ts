@@ -270,16 +270,25 @@ export function encodeBase64(text: string): string {
 
 /** The pool's decoded post-install script ('' when it has none). */
 export function postInstallOf(pool: WireNodePool): PostInstallScript {
-  const value = pool.spec.nodeTemplate?.extendParam?.[POST_INSTALL_KEY];
+  return scriptOf(pool, POST_INSTALL_KEY, 'post-install');
+}
+
+/** The pool's decoded pre-install script ('' when it has none). */
+export function preInstallOf(pool: WireNodePool): PostInstallScript {
+  return scriptOf(pool, PRE_INSTALL_KEY, 'pre-install');
+}
+
+function scriptOf(pool: WireNodePool, key: string, what: string): PostInstallScript {
+  const value = pool.spec.nodeTemplate?.extendParam?.[key];
   if (value === undefined || value === null || value === '') return { ok: true, script: '' };
   if (typeof value !== 'string') {
-    return { ok: false, problem: `extendParam["${POST_INSTALL_KEY}"] is not a string` };
+    return { ok: false, problem: `extendParam["${key}"] is not a string` };
   }
   try {
     return { ok: true, script: decodeBase64(value) };
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    return { ok: false, problem: `the post-install script is ${why}` };
+    return { ok: false, problem: `the ${what} script is ${why}` };
   }
 }
 
@@ -289,6 +298,7 @@ export function nodePoolFromWire(pool: WireNodePool): NodePool {
     name: pool.metadata.name,
     phase: pool.status?.phase ?? null,
     postInstall: postInstallOf(pool),
+    preInstall: preInstallOf(pool),
   };
 }
 

@@ -1,17 +1,18 @@
 import http from 'node:http';
 import https from 'node:https';
 import { createRequire } from 'node:module';
+import { withCredentials, type CredentialProvider, type Credentials } from './credentials.js';
+import { guardedAxiosConfig } from './http.js';
 
 /** Everything a cloud client needs; the CLI builds it from flags, environment and .env. */
 export interface CloudConfig {
-  ak: string;
-  sk: string;
-  securityToken?: string | undefined;
+  /** Shared by every region of a run (cloud/credentials.ts): refreshes temporary credentials. */
+  credentials: CredentialProvider;
   projectId: string;
   region: string;
   cceEndpoint: string;
   vpcEndpoint: string;
-  /** Per-request timeout; the SDK has none by default (reference §1.3). */
+  /** Deadline of one whole call (request and answer body); the SDK has none (reference §1.3). */
   timeoutMs: number;
   userAgent: string;
 }
@@ -64,26 +65,69 @@ function agentFor(url: string): { httpAgent?: http.Agent; httpsAgent?: https.Age
     : { httpAgent: new http.Agent({ keepAlive: true, maxSockets: 16 }) };
 }
 
+/** Expiry of the set each SDK credential object holds: an older set never replaces a newer one. */
+const installed = new WeakMap<object, number>();
+
+/** Puts one set of credentials on the SDK's credential object, in one synchronous step. */
+function install(sdkCredentials: any, creds: Credentials): void {
+  const expiresAt = creds.expiresAt ?? Number.POSITIVE_INFINITY;
+  const current = installed.get(sdkCredentials);
+  if (current !== undefined && current > expiresAt) return;
+  installed.set(sdkCredentials, expiresAt);
+  sdkCredentials.withAk(creds.ak).withSk(creds.sk);
+  // The SDK only sends X-Security-Token when the field is set; clear it for permanent keys.
+  sdkCredentials.securityToken = creds.securityToken;
+}
+
+/**
+ * Every method call on the client first installs the provider's current credentials (refreshed
+ * before they expire), and on an "expired" answer refreshes once and calls again
+ * (credentials.ts withCredentials). The SDK reads the fields when it signs, so a call in flight
+ * always signs with one consistent set.
+ */
+function withFreshCredentials(
+  client: SdkClient,
+  sdkCredentials: any,
+  provider: CredentialProvider,
+): SdkClient {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function' || typeof prop !== 'string' || prop === 'constructor') {
+        return value;
+      }
+      return (...args: unknown[]) =>
+        withCredentials(provider, (creds) => {
+          install(sdkCredentials, creds);
+          return value.apply(target, args);
+        });
+    },
+  });
+}
+
 function build(builder: any, config: CloudConfig, endpoint: string): SdkClient {
   const { core } = loadSdk();
-  let credentials = new core.BasicCredentials()
-    .withAk(config.ak)
-    .withSk(config.sk)
+  // Placeholders until the first call installs the provider's credentials.
+  const credentials = new core.BasicCredentials()
+    .withAk('-')
+    .withSk('-')
     // An explicit project id: the SDK never looks up (or creates) IAM projects (reference §7).
     .withProjectId(config.projectId);
-  if (config.securityToken) credentials = credentials.withSecurityToken(config.securityToken);
-  return (
-    builder
-      .withCredential(credentials)
-      // withEndpoint, never withRegion: withRegion would replace it and enable the IAM lookup.
-      .withEndpoint(endpoint)
-      .withOptions({
-        // A custom user agent also stops the SDK writing ~/.huaweicloud/application_id.
-        customUserAgent: config.userAgent,
-        axiosRequestConfig: { timeout: config.timeoutMs, ...agentFor(endpoint) },
-      })
-      .build()
-  );
+  const client = builder
+    .withCredential(credentials)
+    // withEndpoint, never withRegion: withRegion would replace it and enable the IAM lookup.
+    .withEndpoint(endpoint)
+    .withOptions({
+      // A custom user agent also stops the SDK writing ~/.huaweicloud/application_id.
+      customUserAgent: config.userAgent,
+      // One deadline per whole call, no redirects, no other host, bounded answers (http.ts).
+      axiosRequestConfig: {
+        ...guardedAxiosConfig({ endpoint, deadlineMs: config.timeoutMs }),
+        ...agentFor(endpoint),
+      },
+    })
+    .build();
+  return withFreshCredentials(client, credentials, config.credentials);
 }
 
 export function createCceClient(config: CloudConfig): SdkClient {

@@ -18,6 +18,8 @@ interface SdkErrorShape {
 const THROTTLE_CODES = new Set(['APIGW.0308', 'CCE.02429001', 'CCE.01429002']);
 const NETWORK_RETRYABLE =
   /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|socket hang up|timeout|EAI_AGAIN/i;
+/** Refused by cloud/http.ts before sending: retrying cannot help. */
+const NOT_RETRYABLE = /refused to send a request to|maxContentLength/i;
 
 /** Strips anything that could carry a credential from a message before it is shown. */
 function clean(text: string): string {
@@ -59,8 +61,15 @@ export function translateSdkError(err: unknown, operation: string): Error {
   if (status === undefined) {
     return new CloudError(
       `${where}: ${rawMsg}`,
-      { ...details, retryable: NETWORK_RETRYABLE.test(rawMsg) },
+      { ...details, retryable: NETWORK_RETRYABLE.test(rawMsg) && !NOT_RETRYABLE.test(rawMsg) },
       'The endpoint could not be reached. Check the network, --region, and any CCE_HARDEN_*_ENDPOINT override.',
+    );
+  }
+  if (status >= 300 && status < 400) {
+    return new CloudError(
+      `${where}: ${rawMsg}`,
+      details,
+      'Check --region and any CCE_HARDEN_*_ENDPOINT override: the API answers directly, so a redirect means a wrong endpoint, a proxy or a captive portal.',
     );
   }
   if (status === 401) {

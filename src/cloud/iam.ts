@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { AuthError, CloudError, NotFoundError } from '../core/errors.js';
+import { withCredentials, type CredentialProvider, type Credentials } from './credentials.js';
 import type { Retrier } from './retry.js';
 import { signRequest } from './signer.js';
 
@@ -18,9 +19,8 @@ import { signRequest } from './signer.js';
 export const DEFAULT_IAM_ENDPOINT = 'https://iam.myhuaweicloud.com';
 
 export interface IamSettings {
-  ak: string;
-  sk: string;
-  securityToken?: string | undefined;
+  /** The run's credentials, the same provider the SDK clients use. */
+  credentials: CredentialProvider;
   /** Base URL; default DEFAULT_IAM_ENDPOINT. */
   endpoint?: string | undefined;
   timeoutMs: number;
@@ -162,7 +162,11 @@ export class IamProjectResolver {
     );
   }
 
-  private async request(region: string): Promise<JsonAnswer> {
+  private request(region: string): Promise<JsonAnswer> {
+    return withCredentials(this.settings.credentials, (creds) => this.signedGet(region, creds));
+  }
+
+  private async signedGet(region: string, creds: Credentials): Promise<JsonAnswer> {
     const url = new URL(`${this.endpoint}/v3/projects`);
     url.searchParams.set('name', region);
     const { headers } = signRequest(
@@ -171,12 +175,10 @@ export class IamProjectResolver {
         url: url.href,
         headers: {
           'content-type': 'application/json',
-          ...(this.settings.securityToken
-            ? { 'x-security-token': this.settings.securityToken }
-            : {}),
+          ...(creds.securityToken ? { 'x-security-token': creds.securityToken } : {}),
         },
       },
-      { ak: this.settings.ak, sk: this.settings.sk },
+      { ak: creds.ak, sk: creds.sk },
     );
     // Added after signing, as the SDK does: not part of the signature.
     headers['user-agent'] = this.settings.userAgent;

@@ -6,6 +6,13 @@ export interface RetryOptions {
   maxAttempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
+  /**
+   * Bound on one operation, every attempt and wait included: no retry starts that could not end
+   * (with a full `attemptTimeoutMs`) within it.
+   */
+  maxTotalMs: number;
+  /** Deadline of one attempt (the HTTP whole-call deadline), used with maxTotalMs. */
+  attemptTimeoutMs: number;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   /** Called before each retry (for --debug logging). */
@@ -15,11 +22,19 @@ export interface RetryOptions {
     delayMs: number;
     error: CloudError;
   }) => void;
+  /** --debug lines about the calls (e.g. the endpoints a session uses). */
+  onDebug?: (message: string) => void;
   /** Called after each attempt (for --debug logging). */
   onCall?: (info: { operation: string; ms: number; ok: boolean }) => void;
 }
 
-export const DEFAULT_RETRY: RetryOptions = { maxAttempts: 5, baseDelayMs: 300, maxDelayMs: 8000 };
+export const DEFAULT_RETRY: RetryOptions = {
+  maxAttempts: 5,
+  baseDelayMs: 300,
+  maxDelayMs: 8000,
+  maxTotalMs: 60_000,
+  attemptTimeoutMs: 15_000,
+};
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -31,8 +46,8 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  */
 export class Retrier {
   private pausedUntil = 0;
-  private readonly opts: Required<Omit<RetryOptions, 'onRetry' | 'onCall'>> &
-    Pick<RetryOptions, 'onRetry' | 'onCall'>;
+  private readonly opts: Required<Omit<RetryOptions, 'onRetry' | 'onCall' | 'onDebug'>> &
+    Pick<RetryOptions, 'onRetry' | 'onCall' | 'onDebug'>;
   /** Calls made, retries included: the benchmark and tests read it. */
   calls = 0;
   retries = 0;
@@ -46,6 +61,11 @@ export class Retrier {
     };
   }
 
+  /** A --debug line, when the run logs them. */
+  debug(message: string): void {
+    this.opts.onDebug?.(message);
+  }
+
   private backoff(attempt: number): number {
     const cap = Math.min(this.opts.maxDelayMs, this.opts.baseDelayMs * 2 ** (attempt - 1));
     // Full jitter, with a floor so a retry is never immediate.
@@ -53,6 +73,7 @@ export class Retrier {
   }
 
   async run<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    const firstStarted = Date.now();
     for (let attempt = 1; ; attempt++) {
       const wait = this.pausedUntil - Date.now();
       if (wait > 0) await this.opts.sleep(wait);
@@ -69,6 +90,20 @@ export class Retrier {
           throw err;
         }
         const delayMs = this.backoff(attempt);
+        const elapsed = Date.now() - firstStarted;
+        if (elapsed + delayMs + this.opts.attemptTimeoutMs > this.opts.maxTotalMs) {
+          throw new CloudError(
+            `${err.message} (gave up after ${attempt} attempt(s) in ${Math.round(elapsed / 1000)} s: the bound for one call, retries included, is ${Math.round(this.opts.maxTotalMs / 1000)} s)`,
+            {
+              httpStatus: err.httpStatus,
+              errorCode: err.errorCode,
+              requestId: err.requestId,
+              retryable: false,
+              operation: err.operation,
+            },
+            err.hint,
+          );
+        }
         if (isThrottle(err)) {
           this.pausedUntil = Math.max(this.pausedUntil, Date.now() + delayMs);
         }

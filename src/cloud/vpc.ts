@@ -42,7 +42,15 @@ const WireGroupSchema = z.looseObject({
 const WireSubInterfaceSchema = z.looseObject({
   id: z.string().min(1),
   virsubnet_id: z.string(),
+  description: z.string().nullish(),
   security_groups: z.array(z.string()).nullish(),
+});
+
+/** VPC v1 ListSubnets: both ids of each subnet (`id`, and the IPv4 `neutron_subnet_id`). */
+const WireSubnetPageSchema = z.looseObject({
+  subnets: z.array(
+    z.looseObject({ id: z.string().min(1), neutron_subnet_id: z.string().nullish() }),
+  ),
 });
 
 const pageOf = <T extends z.ZodType>(key: string, item: T) =>
@@ -178,14 +186,24 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
     return [...byId.values()].map(normalizeRule);
   }
 
-  /** Pod network interfaces of the given subnets, with the groups each is bound to. */
-  async listPodInterfaces(subnetIds: readonly string[]): Promise<PodInterface[]> {
+  /**
+   * Pod network interfaces of one cluster, with the groups each is bound to. CCE reports its ENI
+   * subnets by their IPv4 (neutron) subnet id; VPC v3 sub-interfaces name the VPC subnet's own
+   * id (`virsubnet_id`), so the ids are translated through VPC v1 ListSubnets first. Other
+   * clusters may share the subnet: only interfaces whose description names this cluster count.
+   */
+  async listPodInterfaces(
+    neutronSubnetIds: readonly string[],
+    clusterId?: string,
+  ): Promise<PodInterface[]> {
+    if (neutronSubnetIds.length === 0) return [];
+    const subnetIds = await this.vpcSubnetIds(neutronSubnetIds);
     if (subnetIds.length === 0) return [];
     const items = await this.paginate(
       'ListSubNetworkInterfaces',
       (marker) =>
         this.client.listSubNetworkInterfaces({
-          virsubnet_id: [...subnetIds],
+          virsubnet_id: subnetIds,
           limit: this.pageSize,
           ...(marker ? { marker } : {}),
         }),
@@ -193,11 +211,45 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
       WireSubInterfaceSchema,
       'a sub-interface list',
     );
-    return items.map((i) => ({
-      id: i.id,
-      subnetId: i.virsubnet_id,
-      securityGroupIds: i.security_groups ?? [],
-    }));
+    return items
+      .filter((i) => clusterId === undefined || (i.description ?? '').includes(clusterId))
+      .map((i) => ({
+        id: i.id,
+        subnetId: i.virsubnet_id,
+        securityGroupIds: i.security_groups ?? [],
+      }));
+  }
+
+  /** VPC subnet ids (`id`) of the given neutron subnet ids, via v1 `GET /v1/{project_id}/subnets`. */
+  private async vpcSubnetIds(neutronSubnetIds: readonly string[]): Promise<string[]> {
+    const wanted = new Set(neutronSubnetIds);
+    const found: string[] = [];
+    let marker: string | undefined;
+    // v1 pages have no page_info: a page shorter than the limit is the last one.
+    for (let page = 0; page < 1000; page++) {
+      const res = await this.retrier.run<unknown>('ListSubnets', () =>
+        this.client.hcClient.sendRequest({
+          method: 'GET',
+          url: '/v1/{project_id}/subnets',
+          contentType: 'application/json',
+          queryParams: { limit: this.pageSize, ...(marker ? { marker } : {}) },
+          pathParams: {},
+          headers: {},
+        }),
+      );
+      const { subnets } = parseAnswer(WireSubnetPageSchema, res, {
+        operation: 'ListSubnets',
+        region: this.region,
+        what: 'a subnet list',
+      });
+      for (const s of subnets) {
+        if (wanted.has(String(s.neutron_subnet_id))) found.push(s.id);
+      }
+      const last = subnets[subnets.length - 1]?.id;
+      if (subnets.length < this.pageSize || typeof last !== 'string' || last === marker) break;
+      marker = last;
+    }
+    return found;
   }
 
   async createRule(rule: SgRuleSpec, opts: { dryRun?: boolean } = {}): Promise<CreateRuleResult> {

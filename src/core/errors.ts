@@ -6,7 +6,7 @@ import { ExitCode, type ExitCodeValue } from './exit-codes.js';
  * bug: main prints a one-line message and the stack only under --debug.
  */
 export type ErrorCode =
-  'USAGE' | 'AUTH' | 'CLOUD' | 'NOT_FOUND' | 'CANCELLED' | 'NOT_APPLICABLE' | 'UNSAFE';
+  'USAGE' | 'AUTH' | 'CLOUD' | 'NOT_FOUND' | 'CANCELLED' | 'NOT_APPLICABLE' | 'UNSAFE' | 'FILE';
 
 export abstract class CceHardenError extends Error {
   abstract readonly code: ErrorCode;
@@ -93,6 +93,12 @@ export class NotApplicableError extends CceHardenError {
 /** Refused because doing it could break the cluster (e.g. writing to a -cce-node- group). */
 export class UnsafeError extends CceHardenError {
   readonly code = 'UNSAFE' as const;
+  readonly exitCode = ExitCode.error;
+}
+
+/** A file or stream could not be written (or read); the message names the path. */
+export class FileError extends CceHardenError {
+  readonly code = 'FILE' as const;
   readonly exitCode = ExitCode.error;
 }
 

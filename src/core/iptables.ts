@@ -21,7 +21,7 @@ import ipaddr from 'ipaddr.js';
 import { UsageError } from './errors.js';
 
 /** Bump when the rendered block changes meaningfully; `check` reports older blocks as drift. */
-export const IPTABLES_BLOCK_VERSION = 1;
+export const IPTABLES_BLOCK_VERSION = 2;
 
 /** Prefix of every rule comment: how cce-harden recognises its own rules on a node. */
 export const RULE_COMMENT_PREFIX = 'cce-harden:';
@@ -30,11 +30,23 @@ export type IptablesNetwork = 'vpc' | 'tunnel';
 export type IptablesChain = 'OUTPUT' | 'FORWARD';
 
 export interface IptablesInput {
-  apiServer: { ip: string; port: number | string };
+  /**
+   * null: the address could not be read and that was already reported; the other values are
+   * still validated, and the UsageError carries only their problems (possibly none).
+   */
+  apiServer: { ip: string; port: number | string } | null;
   containerCidrs: readonly string[];
   network: IptablesNetwork | (string & {});
   portOnly?: boolean | undefined;
+  /**
+   * The TCP ports to deny in port-only mode (`--port`, repeatable); default: the API server
+   * endpoint's port. Ignored without portOnly (then every port of the API server is rejected).
+   */
+  ports?: readonly (number | string)[] | undefined;
 }
+
+/** At most this many ports in one rule: the iptables multiport match takes 15. */
+export const MAX_PORTS = 15;
 
 export interface IptablesRule {
   chain: IptablesChain;
@@ -44,6 +56,9 @@ export interface IptablesRule {
   destination: string;
   /** Set only in port-only mode. */
   protocol: 'tcp' | null;
+  /** The TCP destination ports in port-only mode (one: `--dport`, several: multiport). */
+  ports: number[] | null;
+  /** The first of `ports` (kept for JSON readers of earlier versions); null for all traffic. */
   port: number | null;
   comment: string;
 }
@@ -55,6 +70,8 @@ export interface IptablesModel {
   apiServer: { ip: string; port: number };
   containerCidrs: string[];
   portOnly: boolean;
+  /** The ports denied in port-only mode, ascending, de-duplicated; [apiServer.port] by default. */
+  ports: number[];
   rules: IptablesRule[];
 }
 
@@ -148,6 +165,18 @@ export function parsePort(value: number | string, what: string): Parsed<number> 
 
 const FORBIDDEN_API_RANGES = new Set(['unspecified', 'broadcast', 'multicast', 'loopback']);
 
+/**
+ * Null when `ip` (canonical IPv4) can be an API server address; otherwise why not. Unspecified
+ * (0.0.0.0/8), loopback (127/8), broadcast and multicast (224/4) addresses are refused: a REJECT
+ * rule to them protects nothing and can break the node.
+ */
+export function nonUnicastProblem(ip: string): string | null {
+  const range = ipaddr.IPv4.parse(ip).range();
+  return FORBIDDEN_API_RANGES.has(range)
+    ? `API server IP ${ip} is ${range === 'unspecified' ? 'an' : 'a'} ${range} address, not a unicast address of an API server`
+    : null;
+}
+
 /** Validates everything, reporting every problem at once; returns the canonical model. */
 export function buildIptablesModel(input: IptablesInput): IptablesModel {
   const problems: string[] = [];
@@ -158,17 +187,31 @@ export function buildIptablesModel(input: IptablesInput): IptablesModel {
     problems.push(`network ${show(input.network)} must be "vpc" or "tunnel" (--network)`);
 
   let apiIp: string | null = null;
-  const ip = parseIpv4(String(input.apiServer.ip), 'API server IP');
-  if (!ip.ok) problems.push(`${ip.problem} (--api-server)`);
-  else if (FORBIDDEN_API_RANGES.has(ipaddr.IPv4.parse(ip.value).range())) {
-    const range = ipaddr.IPv4.parse(ip.value).range();
-    problems.push(`API server IP ${ip.value} is a ${range} address (--api-server)`);
-  } else apiIp = ip.value;
-
   let port: number | null = null;
-  const p = parsePort(input.apiServer.port, 'API server port');
-  if (!p.ok) problems.push(`${p.problem} (--api-server ip:port)`);
-  else port = p.value;
+  if (input.apiServer !== null) {
+    const ip = parseIpv4(String(input.apiServer.ip), 'API server IP');
+    if (!ip.ok) problems.push(`${ip.problem} (--api-server)`);
+    else {
+      const bad = nonUnicastProblem(ip.value);
+      if (bad !== null) problems.push(`${bad} (--api-server)`);
+      else apiIp = ip.value;
+    }
+    const p = parsePort(input.apiServer.port, 'API server port');
+    if (!p.ok) problems.push(`${p.problem} (--api-server ip:port)`);
+    else port = p.value;
+  }
+
+  const ports: number[] = [];
+  for (const raw of input.ports ?? []) {
+    const q = parsePort(raw, 'port');
+    if (!q.ok) problems.push(`${q.problem} (--port)`);
+    else if (!ports.includes(q.value)) ports.push(q.value);
+  }
+  if (ports.length > MAX_PORTS) {
+    problems.push(
+      `${ports.length} ports given; one iptables rule takes at most ${MAX_PORTS} (--port)`,
+    );
+  }
 
   const cidrs: string[] = [];
   if (input.containerCidrs.length === 0) {
@@ -201,14 +244,16 @@ export function buildIptablesModel(input: IptablesInput): IptablesModel {
   }
 
   const portOnly = input.portOnly === true;
+  const denied = ports.length > 0 ? ports.sort((a, b) => a - b) : [port];
   const chain = chainForNetwork(network);
   const rules = cidrs.map((source): IptablesRule => ({
     chain,
     source,
     destination: apiIp,
     protocol: portOnly ? 'tcp' : null,
-    port: portOnly ? port : null,
-    comment: ruleComment(source, apiIp, portOnly ? port : null),
+    ports: portOnly ? [...denied] : null,
+    port: portOnly ? (denied[0] ?? null) : null,
+    comment: ruleComment(source, apiIp, portOnly ? denied : null),
   }));
   return {
     version: IPTABLES_BLOCK_VERSION,
@@ -217,13 +262,22 @@ export function buildIptablesModel(input: IptablesInput): IptablesModel {
     apiServer: { ip: apiIp, port },
     containerCidrs: cidrs,
     portOnly,
+    ports: denied,
     rules,
   };
 }
 
-/** The iptables comment that tags a rule. Only canonical values, so it is shell-safe. */
-export function ruleComment(source: string, destination: string, port: number | null): string {
-  const to = port === null ? destination : `${destination}:${port}/tcp`;
+/**
+ * The iptables comment that tags a rule. Only canonical values, so it is shell-safe; the
+ * generated script finds its own rules by this comment (and removes those not in the current
+ * set), so its form is part of the contract with nodes that already carry rules.
+ */
+export function ruleComment(
+  source: string,
+  destination: string,
+  ports: readonly number[] | null,
+): string {
+  const to = ports === null ? destination : `${destination}:${ports.join(',')}/tcp`;
   return `${RULE_COMMENT_PREFIX} reject ${source} to ${to}`;
 }
 
@@ -233,8 +287,9 @@ export function ruleComment(source: string, destination: string, port: number | 
  */
 export function ruleArgs(rule: IptablesRule): string[] {
   const args = ['-s', rule.source, '-d', rule.destination];
-  if (rule.protocol !== null && rule.port !== null) {
-    args.push('-p', rule.protocol, '--dport', String(rule.port));
+  if (rule.protocol !== null && rule.ports !== null) {
+    if (rule.ports.length === 1) args.push('-p', rule.protocol, '--dport', String(rule.ports[0]));
+    else args.push('-p', rule.protocol, '-m', 'multiport', '--dports', rule.ports.join(','));
   }
   args.push('-m', 'comment', '--comment', rule.comment, '-j', 'REJECT');
   return args;

@@ -304,7 +304,7 @@ async function podInterfaceFindings(
 ): Promise<Finding[]> {
   let interfaces;
   try {
-    interfaces = await pods.listPodInterfaces(facts.eniSubnetIds);
+    interfaces = await pods.listPodInterfaces(facts.eniSubnetIds, facts.id);
   } catch (err) {
     return [
       {

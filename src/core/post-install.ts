@@ -10,10 +10,22 @@
  */
 import { parseIpv4, parseIpv4Cidr, parsePort } from './iptables.js';
 import type { IptablesChain } from './iptables.js';
+import { shellReach } from './shell-reach.js';
 
 export const BLOCK_BEGIN = '# >>> cce-harden iptables (managed; do not edit) >>>';
 export const BLOCK_END = '# <<< cce-harden iptables <<<';
 export const POST_INSTALL_KEY = 'alpha.cce/postInstall';
+export const PRE_INSTALL_KEY = 'alpha.cce/preInstall';
+/** The rc.local block's markers (written on the node by the rc-local format). */
+export const RC_LOCAL_BEGIN = '# >>> cce-harden rc.local (managed; do not edit) >>>';
+export const RC_LOCAL_END = '# <<< cce-harden rc.local <<<';
+
+/** A managed block's marker lines; the post-install markers by default. */
+export interface Markers {
+  begin: string;
+  end: string;
+}
+const POST_INSTALL_MARKERS: Markers = { begin: BLOCK_BEGIN, end: BLOCK_END };
 
 // ---------------------------------------------------------------------------------------------
 // Base64 of UTF-8 text, with the globals Node 20 shares with browsers (no node:buffer in core).
@@ -81,10 +93,10 @@ function splitLines(text: string): Line[] {
 const isMarker = (line: Line, marker: string): boolean => line.content.trimEnd() === marker;
 
 /** Finds the one cce-harden block in a script. */
-export function findBlock(script: string): BlockLocation {
+export function findBlock(script: string, markers: Markers = POST_INSTALL_MARKERS): BlockLocation {
   const lines = splitLines(script);
-  const begins = lines.filter((l) => isMarker(l, BLOCK_BEGIN));
-  const ends = lines.filter((l) => isMarker(l, BLOCK_END));
+  const begins = lines.filter((l) => isMarker(l, markers.begin));
+  const ends = lines.filter((l) => isMarker(l, markers.end));
   if (begins.length === 0 && ends.length === 0) return { kind: 'none' };
   const [begin] = begins;
   const [end] = ends;
@@ -111,44 +123,129 @@ export function extractBlock(script: string): string | null {
   return loc.kind === 'found' ? loc.text : null;
 }
 
-function assertBlock(block: string): string {
+function assertBlock(block: string, markers: Markers): string {
   const lines = splitLines(block);
   const first = lines[0];
   const last = lines[lines.length - 1];
-  if (!first || !last || !isMarker(first, BLOCK_BEGIN) || !isMarker(last, BLOCK_END)) {
+  if (!first || !last || !isMarker(first, markers.begin) || !isMarker(last, markers.end)) {
     throw new Error('a cce-harden block must start and end with its marker lines');
   }
   return block.endsWith('\n') ? block : `${block}\n`;
 }
 
-const TOP_LEVEL_EXIT = /^\s*exit(\s|;|$)/;
+/** CRLF and lone CR line breaks as LF: how managed blocks are compared. */
+export const normalizeEol = (text: string): string => text.replace(/\r\n?/g, '\n');
 
 /**
- * Puts `block` (the rendered post-install block, markers included) into `script`:
- * - an existing block is replaced in place;
- * - otherwise it is appended, or inserted before a final top-level `exit` line (code after it
- *   would never run); a missing final newline is added first.
+ * Why the block found at `start` would not run, or null when it runs: an unconditional
+ * `exit`/`exec`/`return` before it at the top level, or a block that is not itself at the top
+ * level (inside a here-document, if/case/loop, subshell or function). See core/shell-reach.ts
+ * for what is detected and what is not.
+ */
+export function unreachableProblem(script: string, start: number): string | null {
+  const reach = shellReach(script);
+  const end = reach.ends.find((e) => e.offset < start);
+  if (end) {
+    return `line ${end.line} ends the script before the cce-harden block (${JSON.stringify(end.text.slice(0, 60))}), so the block never runs`;
+  }
+  const where = reach.contextAt(start);
+  if (where === 'heredoc')
+    return 'the cce-harden block is inside a here-document, so it never runs';
+  if (where === 'function') {
+    return 'the cce-harden block is inside a function, so it runs only if that is called';
+  }
+  if (where === 'compound') {
+    return 'the cce-harden block is inside a compound command (if, case, a loop or a subshell), so it may not run';
+  }
+  return null;
+}
+
+/**
+ * Where a new block goes so that it runs: before the line of the first unconditional top-level
+ * `exit`/`exec`/`return` (code after it never runs; a trailing `exit 0` followed by comments
+ * counts too), else at the end.
+ */
+function insertionOffset(script: string): number | null {
+  const first = shellReach(script).ends[0];
+  if (!first) return null;
+  return script.lastIndexOf('\n', first.offset - 1) + 1;
+}
+
+/**
+ * Puts `block` (the rendered block, markers included) into `script`:
+ * - an existing block that runs is replaced in place;
+ * - otherwise (none, or one that cannot run) it goes before the first unconditional top-level
+ *   `exit`/`exec`/`return`, or at the end; a missing final newline is added first.
  * Every other byte is kept. Throws on broken markers (see findBlock).
  */
-export function upsertBlock(script: string, block: string): string {
-  const b = assertBlock(block);
-  const loc = findBlock(script);
+export function upsertBlock(
+  script: string,
+  block: string,
+  markers: Markers = POST_INSTALL_MARKERS,
+): string {
+  const b = assertBlock(block, markers);
+  const loc = findBlock(script, markers);
   if (loc.kind === 'malformed') throw new Error(loc.problem);
-  if (loc.kind === 'found') return script.slice(0, loc.start) + b + script.slice(loc.end);
-  if (script === '') return b;
-  const lines = splitLines(script);
-  let last = lines.length - 1;
-  while (last >= 0 && (lines[last]?.content.trim() ?? '') === '') last--;
-  const exitLine = last >= 0 ? lines[last] : undefined;
-  if (exitLine && TOP_LEVEL_EXIT.test(exitLine.content)) {
-    return script.slice(0, exitLine.start) + b + script.slice(exitLine.start);
+  if (loc.kind === 'found') {
+    const replaced = script.slice(0, loc.start) + b + script.slice(loc.end);
+    if (unreachableProblem(replaced, loc.start) === null) return replaced;
+    script = script.slice(0, loc.start) + script.slice(loc.end);
   }
+  if (script === '') return b;
+  const at = insertionOffset(script);
+  if (at !== null) return script.slice(0, at) + b + script.slice(at);
   return (script.endsWith('\n') ? script : `${script}\n`) + b;
 }
 
+export interface BlockProblem {
+  code: 'block-missing' | 'block-markers-broken' | 'block-edited' | 'block-unreachable';
+  message: string;
+}
+
+/**
+ * A managed block is compliant only if it is there, unchanged and runs: the text between (and
+ * including) the markers must equal `expectedBlock` byte for byte after line endings are
+ * normalised, and nothing may end the script before it. Returns the problems (empty: compliant).
+ */
+export function judgeManagedBlock(
+  script: string,
+  expectedBlock: string,
+  markers: Markers = POST_INSTALL_MARKERS,
+): BlockProblem[] {
+  const text = normalizeEol(script);
+  const loc = findBlock(text, markers);
+  if (loc.kind === 'none')
+    return [{ code: 'block-missing', message: 'there is no cce-harden block' }];
+  if (loc.kind === 'malformed') return [{ code: 'block-markers-broken', message: loc.problem }];
+  const problems: BlockProblem[] = [];
+  const want = normalizeEol(expectedBlock.endsWith('\n') ? expectedBlock : `${expectedBlock}\n`);
+  const have = loc.text.endsWith('\n') ? loc.text : `${loc.text}\n`;
+  if (have !== want) {
+    problems.push({
+      code: 'block-edited',
+      message: `the managed block was edited: it differs from the block cce-harden renders now (${firstDifference(have, want)})`,
+    });
+  }
+  const unreachable = unreachableProblem(text, loc.start);
+  if (unreachable !== null) problems.push({ code: 'block-unreachable', message: unreachable });
+  return problems;
+}
+
+function firstDifference(have: string, want: string): string {
+  const a = have.split('\n');
+  const b = want.split('\n');
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (a[i] !== b[i]) {
+      const line = a[i] === undefined ? '(missing)' : JSON.stringify(a[i]?.slice(0, 60));
+      return `block line ${i + 1}: ${line}`;
+    }
+  }
+  return 'same lines';
+}
+
 /** The script without the cce-harden block; unchanged when there is none. */
-export function removeBlock(script: string): string {
-  const loc = findBlock(script);
+export function removeBlock(script: string, markers: Markers = POST_INSTALL_MARKERS): string {
+  const loc = findBlock(script, markers);
   if (loc.kind === 'malformed') throw new Error(loc.problem);
   return loc.kind === 'found' ? script.slice(0, loc.start) + script.slice(loc.end) : script;
 }
@@ -163,8 +260,10 @@ export interface ParsedBlock {
   chain: IptablesChain | null;
   /** Destination of the rule lines; null when there are none or they disagree. */
   apiServerIp: string | null;
-  /** TCP destination port when the rules are port-only, null when they match all traffic. */
+  /** The first TCP destination port when the rules are port-only, null for all traffic. */
   port: number | null;
+  /** Every TCP destination port when the rules are port-only, null for all traffic. */
+  ports: number[] | null;
   /** Whether the rule lines are port-only; null when there are none or they disagree. */
   portOnly: boolean | null;
   /** Source CIDRs of the rule lines, in order, de-duplicated. */
@@ -175,6 +274,8 @@ export interface ParsedBlock {
 
 const HEADER = /^#\s*cce-harden iptables rules v(\d+)\b/;
 const RULE_LINE = /^\s*cce_harden_rule\s+(.*)$/;
+/** Version 2: one call with the chain, the API server IP, the ports (or `all`) and the CIDRs. */
+const RULES_CALL = /^\s*cce_harden_rules\s+(\S+)\s+(\S+)\s+(\S+)((?:\s+\S+)*)\s*$/;
 
 /**
  * Reads the rules back from a block (or any text containing the rule lines). The rule lines are
@@ -194,6 +295,34 @@ export function parseBlock(text: string): ParsedBlock {
     const h = HEADER.exec(content);
     if (h?.[1] !== undefined) {
       version = Number(h[1]);
+      continue;
+    }
+    const call = RULES_CALL.exec(content);
+    if (call) {
+      const [, chain = '', dest = '', portText = '', rest = ''] = call;
+      ruleLines++;
+      chains.add(chain);
+      if (chain !== 'OUTPUT' && chain !== 'FORWARD') {
+        problems.push(`the rules use chain ${JSON.stringify(chain.slice(0, 20))}`);
+      }
+      const dst = parseIpv4(dest, 'destination');
+      if (dst.ok) dests.add(dst.value);
+      else problems.push(dst.problem);
+      if (portText === 'all') ports.add('all');
+      else {
+        const list = portText.split(',').map((p) => parsePort(p, 'port'));
+        if (list.every((p) => p.ok)) {
+          ports.add(list.map((p) => (p.ok ? p.value : 0)).join(','));
+        } else problems.push(`the port list ${JSON.stringify(portText.slice(0, 40))} is not valid`);
+      }
+      const sources = rest.trim() === '' ? [] : rest.trim().split(/\s+/);
+      if (sources.length === 0) problems.push('the rules call names no container CIDR');
+      for (const text of sources) {
+        const src = parseIpv4Cidr(text, 'source');
+        if (src.ok) {
+          if (!cidrs.includes(src.value)) cidrs.push(src.value);
+        } else problems.push(src.problem);
+      }
       continue;
     }
     const r = RULE_LINE.exec(content);
@@ -221,12 +350,13 @@ export function parseBlock(text: string): ParsedBlock {
     const dst = parseIpv4(flag('-d') ?? '', 'destination');
     if (dst.ok) dests.add(dst.value);
     else problems.push(`rule line ${ruleLines}: ${dst.problem}`);
-    const dport = flag('--dport');
+    const dport = flag('--dport') ?? flag('--dports');
     if (dport === undefined) ports.add('all');
     else {
-      const p = parsePort(dport, 'port');
-      if (p.ok && flag('-p') === 'tcp') ports.add(String(p.value));
-      else problems.push(`rule line ${ruleLines}: port match is not "-p tcp --dport <port>"`);
+      const list = dport.split(',').map((x) => parsePort(x, 'port'));
+      if (list.every((p) => p.ok) && flag('-p') === 'tcp') {
+        ports.add(list.map((p) => (p.ok ? p.value : 0)).join(','));
+      } else problems.push(`rule line ${ruleLines}: port match is not "-p tcp --dport <port>"`);
     }
   }
 
@@ -243,9 +373,53 @@ export function parseBlock(text: string): ParsedBlock {
     version,
     chain: chain === 'OUTPUT' || chain === 'FORWARD' ? chain : null,
     apiServerIp,
-    port: portText === null || portText === 'all' ? null : Number(portText),
+    port: portText === null || portText === 'all' ? null : Number(portText.split(',')[0]),
+    ports: portText === null || portText === 'all' ? null : portText.split(',').map(Number),
     portOnly: portText === null ? null : portText !== 'all',
     cidrs,
     problems,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// CCE's size limit.
+
+/**
+ * CCE accepts at most this many characters of Base64 for a node pool's pre- and
+ * post-installation scripts together (UpdateNodePool, `extendParam`).
+ */
+export const INSTALL_SCRIPTS_BASE64_LIMIT = 10240;
+
+export interface InstallScriptsSize {
+  preInstallBase64: number;
+  postInstallBase64: number;
+  total: number;
+  limit: number;
+  /** Null when it fits; otherwise a refusal with the numbers and what to do. */
+  problem: string | null;
+}
+
+/**
+ * The Base64 length of a pool's pre-installation script and of the post-installation script
+ * cce-harden would write (both as text, '' for none), against CCE's limit.
+ */
+export function installScriptsSize(preInstall: string, postInstall: string): InstallScriptsSize {
+  const pre = preInstall === '' ? 0 : encodeBase64(preInstall).length;
+  const post = postInstall === '' ? 0 : encodeBase64(postInstall).length;
+  const total = pre + post;
+  const limit = INSTALL_SCRIPTS_BASE64_LIMIT;
+  return {
+    preInstallBase64: pre,
+    postInstallBase64: post,
+    total,
+    limit,
+    problem:
+      total <= limit
+        ? null
+        : `with the cce-harden block the pre- and post-installation scripts would be ${total} ` +
+          `characters of Base64 (pre ${pre}, post ${post}); CCE accepts at most ${limit}. ` +
+          `Shorten the pool's own scripts by ${total - limit} characters of Base64 (about ` +
+          `${Math.ceil(((total - limit) * 3) / 4)} bytes of text), e.g. by moving their work into a ` +
+          'file they download, then run --install again',
   };
 }

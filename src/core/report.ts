@@ -113,6 +113,15 @@ export interface RunReport {
   error?: ReportError;
   /** `iptables` without --install: what was rendered (format, text, and the rule model). */
   rendered?: { format: string; text: string; model: unknown };
+  /** `--out`: what was written where (`kind` file or device; `mode` of a file, else null). */
+  written?: {
+    path: string;
+    target: string;
+    kind: string;
+    mode: string | null;
+    bytes: number;
+    replaced: boolean;
+  };
 }
 
 /** Run status from cluster statuses: any error wins, then drift, else compliant. */

@@ -210,7 +210,7 @@ function verify(
     case 'update-post-install': {
       if (after.kind !== 'standard') return notShown('The node pools could not be re-read.');
       const pool = after.pools.find((p) => p.id === change.pool.id);
-      const shown = pool && judgePool(after.desired.model, pool).kind === 'ok';
+      const shown = pool && judgePool(after.desired, pool).kind === 'ok';
       return shown
         ? outcome
         : notShown(

@@ -3,12 +3,20 @@
  * node pools' post-installation scripts (what new nodes will run), never the iptables rules on
  * existing nodes; findings say so.
  *
- * Blocks are compared by meaning (chain, API server IP, set of CIDRs, port match, block
- * version), not by text, so a cosmetic difference is neither drift nor a change.
+ * A block is compliant only if it runs, unchanged: it must equal the block cce-harden renders
+ * now byte for byte (after normalising line endings), and nothing may end the script before it.
+ * Differences in meaning (API server IP, CIDRs, chain, ports, version) get their own findings;
+ * any other difference is "the managed block was edited".
  */
 import { UnsafeError, UsageError } from './errors.js';
 import { IPTABLES_BLOCK_VERSION, type IptablesModel } from './iptables.js';
-import { findBlock, parseBlock, upsertBlock } from './post-install.js';
+import {
+  findBlock,
+  installScriptsSize,
+  judgeManagedBlock,
+  parseBlock,
+  upsertBlock,
+} from './post-install.js';
 import type { Finding } from './report.js';
 import type { NodePool } from './types.js';
 
@@ -47,7 +55,8 @@ export type PoolVerdict =
 const poolLabel = (pool: NodePool): string => `node pool ${JSON.stringify(pool.name)}`;
 
 /** Does the pool's script carry a block equivalent to the model's? */
-export function judgePool(model: IptablesModel, pool: NodePool): PoolVerdict {
+export function judgePool(facts: StandardFacts, pool: NodePool): PoolVerdict {
+  const { model } = facts;
   const name = poolLabel(pool);
   const read = pool.postInstall;
   if (!read.ok) {
@@ -140,19 +149,26 @@ export function judgePool(model: IptablesModel, pool: NodePool): PoolVerdict {
       ),
     );
   }
-  const wantPort = model.portOnly ? model.apiServer.port : null;
-  if (
-    parsed.portOnly !== null &&
-    (parsed.portOnly !== model.portOnly || parsed.port !== wantPort)
-  ) {
-    const describe = (port: number | null): string =>
-      port === null ? 'all traffic' : `TCP port ${port} only`;
+  const wantPorts = model.portOnly ? model.ports.join(',') : null;
+  const havePorts = parsed.ports === null ? null : parsed.ports.join(',');
+  if (parsed.portOnly !== null && (parsed.portOnly !== model.portOnly || havePorts !== wantPorts)) {
+    const describe = (ports: string | null): string =>
+      ports === null ? 'all traffic' : `TCP port ${ports} only`;
     findings.push(
       drift(
         'post-install-match-differs',
-        `the rules match ${describe(parsed.port)}; wanted ${describe(wantPort)}`,
+        `the rules match ${describe(havePorts)}; wanted ${describe(wantPorts)}`,
       ),
     );
+  }
+  // Byte for byte: anything else that differs is an edit (a disabled function, an early exit, a
+  // wrapped line, `|| true`), and a block that cannot run protects nothing.
+  for (const p of judgeManagedBlock(read.script, facts.postInstallBlock)) {
+    if (p.code === 'block-edited' && findings.length === 0) {
+      findings.push(drift('post-install-block-edited', p.message));
+    } else if (p.code === 'block-unreachable') {
+      findings.push(drift('post-install-block-unreachable', p.message));
+    }
   }
   return findings.length === 0 ? { kind: 'ok' } : { kind: 'drift', findings };
 }
@@ -162,15 +178,20 @@ function planPool(
   facts: StandardFacts,
   pool: NodePool,
 ): { change: PoolUpdate } | { blocked: string } | { noop: true } {
-  const verdict = judgePool(facts.model, pool);
+  const verdict = judgePool(facts, pool);
   if (verdict.kind === 'ok') return { noop: true };
   if (verdict.kind === 'blocked') return { blocked: verdict.finding.message };
   const read = pool.postInstall;
   if (!read.ok) return { blocked: read.problem };
+  const pre = pool.preInstall;
+  if (!pre.ok) return { blocked: `${poolLabel(pool)}: ${pre.problem}` };
+  const script = upsertBlock(read.script, facts.postInstallBlock);
+  const size = installScriptsSize(pre.script, script);
+  if (size.problem !== null) return { blocked: `${poolLabel(pool)}: ${size.problem}` };
   const change: PoolUpdate = {
     pool: { id: pool.id, name: pool.name },
     before: read.script,
-    after: upsertBlock(read.script, facts.postInstallBlock),
+    after: script,
   };
   if (pool.phase !== null && NOT_UPDATABLE_PHASES.has(pool.phase)) {
     change.skip = `${poolLabel(pool)} is in phase ${pool.phase}; it is not updated`;
@@ -231,7 +252,7 @@ export function checkStandardCluster(
   const changes: PoolUpdate[] = [];
   let drift = false;
   for (const pool of pools) {
-    const verdict = judgePool(facts.model, pool);
+    const verdict = judgePool(facts, pool);
     if (verdict.kind === 'ok') continue;
     drift = true;
     if (verdict.kind === 'blocked') {

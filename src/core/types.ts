@@ -26,6 +26,8 @@ export interface NodePool {
   phase: string | null;
   /** The decoded post-install script ('' when the pool has none). */
   postInstall: PostInstallScript;
+  /** The decoded pre-install script: it counts against CCE's size limit for both scripts. */
+  preInstall: PostInstallScript;
 }
 
 export interface SecurityGroup {
@@ -111,5 +113,6 @@ export interface PodInterface {
 
 /** Which security groups pods really use: implemented by cloud/vpc.ts. */
 export interface PodInterfaceReader {
-  listPodInterfaces(subnetIds: readonly string[]): Promise<PodInterface[]>;
+  /** `subnetIds`: the cluster's ENI (neutron) subnet ids as CCE reports them. */
+  listPodInterfaces(subnetIds: readonly string[], clusterId?: string): Promise<PodInterface[]>;
 }

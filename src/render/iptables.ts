@@ -71,13 +71,35 @@ export function renderTemplate(text: string, vars: Readonly<Record<string, strin
 
 /** POSIX sh single-quoting for anything that is not a plain word. */
 export function shellQuote(arg: string): string {
-  if (/^[A-Za-z0-9_./:=@%+-]+$/.test(arg)) return arg;
+  if (/^[A-Za-z0-9_./:=@%+,-]+$/.test(arg)) return arg;
   return `'${arg.replaceAll("'", `'\\''`)}'`;
 }
 
-/** One line of the rule block: `cce_harden_rule <CHAIN> -s ... -j REJECT`. */
-export function renderRuleLine(rule: IptablesRule): string {
-  return ['cce_harden_rule', rule.chain, ...ruleArgs(rule)].map(shellQuote).join(' ');
+/**
+ * The block's one rules line: `cce_harden_rules <CHAIN> <API server IP> <ports|all> <CIDR>...`.
+ * The block's shell function turns each CIDR into exactly `iptables <CHAIN> ruleArgs(rule)`
+ * (the network-namespace test checks that the rules on the node are these).
+ */
+export function renderRulesCall(model: IptablesModel): string {
+  const ports = model.portOnly ? model.ports.join(',') : 'all';
+  const cidrs = [...model.containerCidrs].sort(byAddress);
+  return ['cce_harden_rules', model.chain, model.apiServer.ip, ports, ...cidrs]
+    .map(shellQuote)
+    .join(' ');
+}
+
+/** One rule as the iptables command the block runs for it (documentation, tests). */
+export function renderRuleCommand(rule: IptablesRule): string {
+  return ['iptables', '-I', rule.chain, ...ruleArgs(rule)].map(shellQuote).join(' ');
+}
+
+/** Orders `a.b.c.d/n` CIDRs by address, then prefix length. */
+function byAddress(a: string, b: string): number {
+  const key = (c: string) => {
+    const [ip = '', bits = '0'] = c.split('/');
+    return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0) * 64 + Number(bits);
+  };
+  return key(a) - key(b);
 }
 
 function need(templates: Readonly<Record<string, string>>, name: string): string {
@@ -98,23 +120,24 @@ export function renderIptables(
 ): string {
   // Re-derive from the model's inputs: whatever object is passed, only values that went through
   // the parser (and were re-serialised) can reach the script.
+  // CIDRs in address order: the same set always renders the same block, byte for byte.
   const m = buildIptablesModel({
     apiServer: model.apiServer,
-    containerCidrs: model.containerCidrs,
+    containerCidrs: [...model.containerCidrs].sort(byAddress),
     network: model.network,
     portOnly: model.portOnly,
+    ports: model.ports,
   });
   const vars: Record<string, string> = {
     version: String(m.version),
     network: m.network,
     chain: m.chain,
     apiServerIp: m.apiServer.ip,
-    apiServerPort: String(m.apiServer.port),
-    match: m.portOnly ? 'tcp-port' : 'all',
-    scope: m.portOnly ? `TCP to port ${m.apiServer.port}` : 'all traffic',
+    ports: m.portOnly ? m.ports.join(',') : 'all',
+    scope: m.portOnly ? `TCP to port ${m.ports.join(',')}` : 'all traffic',
     cidrList: m.containerCidrs.join(' '),
     ruleCount: String(m.rules.length),
-    rules: m.rules.map(renderRuleLine).join('\n'),
+    rules: renderRulesCall(m),
     scriptPath: SYSTEMD_SCRIPT_PATH,
     unitName: SYSTEMD_UNIT_NAME,
   };

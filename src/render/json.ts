@@ -102,5 +102,12 @@ function order(value: unknown, shape: Shape): unknown {
 
 /** The report as one JSON document followed by a newline. */
 export function renderJson(report: RunReport): string {
-  return JSON.stringify(order(report, RUN), null, 2) + '\n';
+  // JSON.stringify escapes C0 controls but not DEL, the C1 controls (U+009B acts as ESC [ on some
+  // terminals) or bidi overrides: escape those too, so the document is inert on a terminal.
+  return (
+    JSON.stringify(order(report, RUN), null, 2).replace(
+      /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
+      (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    ) + '\n'
+  );
 }

@@ -12,6 +12,7 @@
  */
 
 import type { ClusterReport, ClusterStatus, RunReport, Severity } from '../core/report.js';
+import { stripControl } from '../core/text-safety.js';
 
 export interface PrometheusOptions {
   /** When the run happened, in Unix seconds. A parameter so that rendering stays pure. */
@@ -21,9 +22,15 @@ export interface PrometheusOptions {
 const STATUSES: readonly ClusterStatus[] = ['compliant', 'drift', 'error', 'not-applicable'];
 const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
 
-/** Label values: backslash, double quote and line feed are the only escapes the format has. */
+/**
+ * Label values: backslash, double quote and line feed are the only escapes the format has. Control
+ * sequences from cloud-supplied names are removed first: the file is read by people too.
+ */
 export function escapeLabelValue(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+  return stripControl(v, { keepLines: true })
+    .replace(/\\/g, '\\\\')
+    .replace(/"/g, '\\"')
+    .replace(/\n/g, '\\n');
 }
 
 /** HELP text escapes backslash and line feed (not quotes). */

@@ -8,7 +8,7 @@ export const DEMO_EXISTING_POST_INSTALL =
 
 /**
  * The world `cce-harden --sandbox` and `npm run demo` start from. Each cluster exists to show one
- * case the CLI must handle (reference §11 fixtures):
+ * case the CLI must handle:
  * - demo-turbo: Turbo, no deny rule yet, runs cce-hpa-controller (the add-on that needs the API server)
  * - demo-turbo-hardened: Turbo with the rule already present (check reports compliant)
  * - demo-vpc: standard, VPC network, two container CIDRs (one iptables rule per CIDR)

@@ -1,4 +1,5 @@
 import { vpcFail } from './http/api-failure.js';
+import type { PagingQuirks } from './faults.js';
 import type { Query } from './http/query.js';
 
 export const MAX_PAGE_SIZE = 2000;
@@ -10,12 +11,14 @@ export interface PageInfo {
 }
 
 /**
- * VPC v3 marker pagination (reference §4.2): `marker` is the id of the last item of the previous
- * page, `limit` 0-2000 (0 or absent = 2000). `next_marker` is only present when more items follow.
+ * VPC v3 marker pagination (docs/cloud-api.md, "Pagination"): `marker` is the id of the last item
+ * of the previous page, `limit` 0-2000 (0 or absent = 2000). `next_marker` is only present when
+ * more items follow. `quirks` (fault injection only) make the server misbehave.
  */
 export function paginate<T extends { id: string }>(
   items: readonly T[],
   query: Query,
+  quirks: PagingQuirks = {},
 ): { page: T[]; page_info: PageInfo } {
   const rawLimit = query.one('limit');
   let limit = MAX_PAGE_SIZE;
@@ -30,12 +33,14 @@ export function paginate<T extends { id: string }>(
     }
     if (n > 0) limit = n;
   }
+  if (quirks.pageSize !== undefined) limit = Math.max(1, Math.min(limit, quirks.pageSize));
   let start = 0;
   const marker = query.one('marker');
   if (marker !== undefined && marker !== '') {
     const at = items.findIndex((x) => x.id === marker);
     if (at < 0) throw vpcFail(400, 'VPC.0002', `Invalid marker ${marker}.`);
-    start = at + 1;
+    // repeatAcrossPages: the page starts with the marker item itself, already sent last time.
+    start = quirks.repeatAcrossPages ? at : at + 1;
   }
   const page = items.slice(start, start + limit);
   const info: PageInfo = { current_count: page.length };
@@ -43,5 +48,10 @@ export function paginate<T extends { id: string }>(
   const last = page[page.length - 1];
   if (first) info.previous_marker = first.id;
   if (last && start + limit < items.length) info.next_marker = last.id;
+  if (quirks.markerCycle) {
+    const a = items[0]?.id;
+    const b = items[1]?.id ?? a;
+    if (a !== undefined && b !== undefined) info.next_marker = marker === a ? b : a;
+  }
   return { page, page_info: info };
 }

@@ -3,7 +3,7 @@ import type { RuleFields } from './fixtures/security-groups.js';
 import { vpcFail } from './http/api-failure.js';
 
 /**
- * Validates and normalises one rule of a create request (reference §4.3): bare IP -> /32 (/128),
+ * Validates and normalises one rule of a create request (docs/cloud-api.md, "VPC: security groups and rules"): bare IP -> /32 (/128),
  * `priority` "1" or 1 -> 1, `multiport` -> string, defaults allow / IPv4 / priority 1 / enabled.
  * Error codes for cases the docs do not list (everything but ethertype) are the sandbox's choice.
  */
@@ -91,7 +91,7 @@ function normaliseEthertype(v: unknown): 'IPv4' | 'IPv6' {
   if (v === undefined || v === null || v === '') return 'IPv4';
   if (typeof v === 'string' && v.toLowerCase() === 'ipv4') return 'IPv4';
   if (typeof v === 'string' && v.toLowerCase() === 'ipv6') return 'IPv6';
-  // The one bad-input case the docs spell out (reference §4.6).
+  // The one bad-input case the docs spell out (docs/cloud-api.md, "Errors").
   throw vpcFail(
     400,
     'VPC.9902',

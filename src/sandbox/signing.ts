@@ -7,11 +7,11 @@ import {
   sha256Hex,
   signRequest as signWithSteps,
   stringToSign,
-} from '../cloud/signer.js';
+} from '../signing/sdk-hmac-sha256.js';
 
 /**
- * The gateway's side of SDK-HMAC-SHA256 (reference §6): `verifyRequest` checks what the server
- * received; the canonical form itself is the client's (cloud/signer.ts), so client and server
+ * The gateway's side of SDK-HMAC-SHA256 (docs/cloud-api.md, "Signing"): `verifyRequest` checks what the server
+ * received; the canonical form itself is the shared one (src/signing), so client and server
  * cannot drift apart. `signRequest` here lets tests hand-craft requests (a wrong SK, a tampered
  * body, a stale date) that the SDK itself would never send.
  */
@@ -29,7 +29,7 @@ export {
   strictEncode,
   stringToSign,
   type CanonicalParts,
-} from '../cloud/signer.js';
+} from '../signing/sdk-hmac-sha256.js';
 
 /** The gateway refuses an X-Sdk-Date further than this from its clock. */
 export const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;

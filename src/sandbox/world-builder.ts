@@ -15,7 +15,16 @@ import {
 } from './fixtures/security-groups.js';
 import { fixtureTime, vpcTimestamp } from './fixtures/timestamps.js';
 import { nextHex32, nextSuffix, nextUuid } from './ids.js';
-import type { World, WorldCluster, WorldProject, WireSecurityGroup } from './world.js';
+import type { World, WorldCluster, WorldProject, WireSecurityGroup, WireSubnet } from './world.js';
+
+/**
+ * The description CCE gives the sub-interfaces it creates for a Turbo cluster's pods names the
+ * cluster id (docs/cloud-api.md, "Pod network interfaces"; the exact wording is not documented,
+ * so clients should look for the id, not for this text).
+ */
+export function subInterfaceDescription(clusterId: string): string {
+  return `cce-turbo pod interface, cluster ${clusterId}`;
+}
 
 export type { HardenedVariant } from './fixtures/security-groups.js';
 
@@ -34,8 +43,14 @@ export interface NodePoolOptions {
   /** Plain text; stored Base64 in `spec.nodeTemplate.extendParam["alpha.cce/postInstall"]`. */
   postInstall?: string;
   preInstall?: string;
-  /** Security group ids for pods on this pool (Turbo `spec.podSecurityGroups`). */
+  /** Security groups (names or ids) for pods on this pool (Turbo `spec.podSecurityGroups`). */
   podSecurityGroups?: string[];
+  /** A bare-metal pool (`spec.type: "ElasticBMS"`): its pods use full ENIs, not sub-interfaces. */
+  bareMetal?: boolean;
+  /** `status.phase`; default `''` (Active). `Deleting` and `Error` refuse updates. */
+  phase?: string;
+  /** Nodes an autoscaler adds right after each read of this pool (see World `autoscaler`). */
+  autoscaler?: number;
 }
 
 interface CommonClusterOptions {
@@ -63,6 +78,13 @@ export interface TurboClusterOptions extends CommonClusterOptions {
   /** Put the deny rule (or a variant of it) in the cluster's ENI group. */
   hardened?: HardenedVariant;
   eniSubnetCidr?: string;
+  /** Share the ENI subnet of this (earlier) cluster instead of getting one of its own. */
+  eniSubnetOf?: string;
+  /**
+   * Give each ENI group one ordinary allow rule (egress TCP 443 to 0.0.0.0/0, priority 1)
+   * besides CCE's defaults and any deny rule, as real groups usually have.
+   */
+  eniAllowRule?: boolean;
   /** Sub-ENIs (pods) to create in the ENI subnet, bound to the ENI group. Default 2. */
   subNetworkInterfaces?: number;
 }
@@ -178,16 +200,38 @@ export class WorldBuilder {
     const vpcCidr = o.vpcCidr ?? '192.168.0.0/16';
     const eniSubnetCidr = o.eniSubnetCidr ?? '192.168.128.0/18';
     const ids = this.clusterIds(o.id);
-    const eniSubnetId = this.uuid('subnet');
+    this.addSubnet({
+      id: ids.subnetId,
+      vpcId: ids.vpcId,
+      cidr: '192.168.0.0/24',
+      name: `${o.name}-subnet`,
+    });
+    const eniSubnet = o.eniSubnetOf
+      ? this.eniSubnetOfCluster(o.eniSubnetOf)
+      : this.addSubnet({ vpcId: ids.vpcId, cidr: eniSubnetCidr, name: `${o.name}-eni-subnet` });
+    const eniSubnetId = eniSubnet.neutron_subnet_id;
     const apiServerIp = o.apiServerIp ?? this.nextApiServerIp();
     const port = o.port ?? 5443;
 
     const node = this.addGroup(`${o.name}-cce-node-${this.suffix()}`, vpcCidr, true);
-    this.addGroup(`${o.name}-cce-control-${this.suffix()}`, vpcCidr, true);
+    const control = this.addGroup(`${o.name}-cce-control-${this.suffix()}`, vpcCidr, true);
     const eniCount = o.eniGroups ?? 1;
     const eni: WireSecurityGroup[] = [];
     for (let i = 0; i < eniCount; i++) {
       eni.push(this.addGroup(`${o.name}-cce-eni-${this.suffix()}`, vpcCidr, true));
+    }
+    if (o.eniAllowRule) {
+      for (const g of eni) {
+        this.addRule(g.id, {
+          direction: 'egress',
+          protocol: 'tcp',
+          multiport: '443',
+          remote_ip_prefix: '0.0.0.0/0',
+          action: 'allow',
+          priority: 1,
+          description: 'https out',
+        });
+      }
     }
     const live = eni[0];
     if (live && o.hardened) {
@@ -202,10 +246,11 @@ export class WorldBuilder {
       vpcId: ids.vpcId,
       subnetId: ids.subnetId,
       nodeSecurityGroupId: node.id,
+      controlPlaneSecurityGroupId: control.id,
       containerNetwork: { mode: 'eni' },
       eniNetwork: {
         eniSubnetId,
-        eniSubnetCIDR: eniSubnetCidr,
+        eniSubnetCIDR: eniSubnet.cidr,
         subnets: [{ subnetID: eniSubnetId }],
       },
       phase: o.phase ?? 'Available',
@@ -217,12 +262,10 @@ export class WorldBuilder {
     const podCount = o.subNetworkInterfaces ?? 2;
     for (let i = 0; i < podCount && live; i++) {
       this.addSubEni({
-        subnetId: eniSubnetId,
-        vpcId: ids.vpcId,
-        cidr: eniSubnetCidr,
+        subnet: eniSubnet,
         index: i,
         groups: [live.id],
-        instanceId: wc.cluster.metadata.uid,
+        clusterId: wc.cluster.metadata.uid,
       });
     }
     return this;
@@ -243,8 +286,14 @@ export class WorldBuilder {
     const ids = this.clusterIds(o.id);
     const apiServerIp = o.apiServerIp ?? this.nextApiServerIp();
     const port = o.port ?? 5443;
+    this.addSubnet({
+      id: ids.subnetId,
+      vpcId: ids.vpcId,
+      cidr: '192.168.0.0/24',
+      name: `${o.name}-subnet`,
+    });
     const node = this.addGroup(`${o.name}-cce-node-${this.suffix()}`, vpcCidr, true);
-    this.addGroup(`${o.name}-cce-control-${this.suffix()}`, vpcCidr, true);
+    const control = this.addGroup(`${o.name}-cce-control-${this.suffix()}`, vpcCidr, true);
     const containerNetwork: { mode: string; cidr?: string; cidrs?: { cidr: string }[] } = {
       mode: o.mode,
     };
@@ -261,6 +310,7 @@ export class WorldBuilder {
       vpcId: ids.vpcId,
       subnetId: ids.subnetId,
       nodeSecurityGroupId: node.id,
+      controlPlaneSecurityGroupId: control.id,
       containerNetwork,
       phase: o.phase ?? 'Available',
       ...this.endpointsFor(o, apiServerIp, port),
@@ -315,20 +365,37 @@ export class WorldBuilder {
     return this;
   }
 
-  /** A sub-ENI bound to the given groups (names or ids), e.g. a pod with a custom SG. */
-  subNetworkInterface(o: { cluster: string; securityGroups: string[] }): this {
+  /** Id of a node pool (by name) of a cluster (name or id) in the current project. */
+  nodePoolId(cluster: string, pool: string): string {
+    const p = this.cluster(cluster).nodePools.find((x) => x.metadata.name === pool);
+    if (!p) throw new Error(`no node pool ${pool} in cluster ${cluster}`);
+    return p.metadata.uid;
+  }
+
+  /**
+   * A sub-ENI in the cluster's ENI subnet bound to the given groups (names or ids), e.g. a pod
+   * with a custom SG. `description` overrides the one naming the cluster id (e.g. `''` for an
+   * interface some other tool created in the same subnet).
+   */
+  subNetworkInterface(o: {
+    cluster: string;
+    securityGroups: string[];
+    description?: string;
+  }): this {
     const wc = this.cluster(o.cluster);
-    const eni = wc.cluster.spec.eniNetwork;
-    const subnetId = eni?.subnets?.[0]?.subnetID ?? eni?.eniSubnetId ?? this.uuid('subnet');
     this.addSubEni({
-      subnetId,
-      vpcId: wc.cluster.spec.hostNetwork?.vpc ?? this.uuid('vpc'),
-      cidr: eni?.eniSubnetCIDR ?? '192.168.128.0/18',
+      subnet: this.eniSubnetOfCluster(o.cluster),
       index: this.proj().subNetworkInterfaces.length,
       groups: o.securityGroups.map((g) => this.group(g).id),
-      instanceId: wc.cluster.metadata.uid,
+      clusterId: wc.cluster.metadata.uid,
+      ...(o.description !== undefined ? { description: o.description } : {}),
     });
     return this;
+  }
+
+  /** The VPC subnet (both ids) behind a Turbo cluster's `eniNetwork` neutron subnet id. */
+  eniSubnet(cluster: string): WireSubnet {
+    return structuredClone(this.eniSubnetOfCluster(cluster));
   }
 
   /** Id of a group (exact name or id) in the current project. */
@@ -417,7 +484,7 @@ export class WorldBuilder {
   }
 
   private makePool(o: NodePoolOptions): WorldCluster['nodePools'][number] {
-    return makeNodePool({
+    const pool = makeNodePool({
       uid: this.uuid('nodepool'),
       name: o.name,
       initialNodeCount: o.initialNodeCount ?? 3,
@@ -428,7 +495,11 @@ export class WorldBuilder {
         : {}),
       az: `${this.proj().region}a`,
       at: this.nextTime(),
+      ...(o.bareMetal ? { bareMetal: true } : {}),
+      ...(o.phase !== undefined ? { phase: o.phase } : {}),
     });
+    if (o.autoscaler) (this.proj().autoscaler ??= {})[pool.metadata.uid] = o.autoscaler;
+    return pool;
   }
 
   private addGroup(
@@ -456,30 +527,73 @@ export class WorldBuilder {
     );
   }
 
+  /**
+   * A VPC subnet with its two distinct ids: `id` (VPC v3 `virsubnet_id`) and
+   * `neutron_subnet_id` (CCE's `subnetID`/`eniSubnetId`).
+   */
+  private addSubnet(o: { id?: string; vpcId: string; cidr: string; name: string }): WireSubnet {
+    const p = this.proj();
+    const base = o.cidr.split('/')[0]?.split('.').map(Number) ?? [192, 168, 0, 0];
+    const ts = vpcTimestamp(this.nextTime());
+    const subnet: WireSubnet = {
+      id: o.id ?? this.uuid('subnet'),
+      name: o.name,
+      description: '',
+      cidr: o.cidr,
+      gateway_ip: `${base[0]}.${base[1]}.${base[2]}.${(base[3] ?? 0) + 1}`,
+      ipv6_enable: false,
+      dhcp_enable: true,
+      primary_dns: '100.125.1.250',
+      secondary_dns: '100.125.21.250',
+      dnsList: ['100.125.1.250', '100.125.21.250'],
+      availability_zone: `${p.region}a`,
+      vpc_id: o.vpcId,
+      status: 'ACTIVE',
+      neutron_network_id: this.uuid('neutron-network'),
+      neutron_subnet_id: this.uuid('neutron-subnet'),
+      extra_dhcp_opts: [],
+      scope: 'center',
+      tenant_id: p.id,
+      created_at: ts,
+      updated_at: ts,
+    };
+    (p.subnets ??= []).push(subnet);
+    return subnet;
+  }
+
+  private eniSubnetOfCluster(cluster: string): WireSubnet {
+    const wc = this.cluster(cluster);
+    const eni = wc.cluster.spec.eniNetwork;
+    const neutronId = eni?.subnets?.[0]?.subnetID ?? eni?.eniSubnetId;
+    const subnet = this.proj().subnets?.find((x) => x.neutron_subnet_id === neutronId);
+    if (!subnet) throw new Error(`cluster ${cluster} has no ENI subnet`);
+    return subnet;
+  }
+
   private addSubEni(o: {
-    subnetId: string;
-    vpcId: string;
-    cidr: string;
+    subnet: WireSubnet;
     index: number;
     groups: string[];
-    instanceId: string;
+    clusterId: string;
+    description?: string;
   }): void {
     const p = this.proj();
-    const base = o.cidr.split('/')[0]?.split('.').map(Number) ?? [192, 168, 128, 0];
+    const base = o.subnet.cidr.split('/')[0]?.split('.').map(Number) ?? [192, 168, 128, 0];
     const host = o.index + 10;
     const ip = `${base[0]}.${base[1]}.${(base[2] ?? 0) + Math.floor(host / 250)}.${(host % 250) + 2}`;
     const id = this.uuid('subeni');
     const mac = `fa:16:3e:${id.slice(0, 2)}:${id.slice(2, 4)}:${id.slice(4, 6)}`;
     p.subNetworkInterfaces.push({
       id,
-      virsubnet_id: o.subnetId,
+      // The VPC subnet's own id, not the neutron id CCE reports.
+      virsubnet_id: o.subnet.id,
       private_ip_address: ip,
       ipv6_ip_address: null,
       mac_address: mac,
       parent_device_id: this.uuid('server'),
       parent_id: this.uuid('port'),
-      description: '',
-      vpc_id: o.vpcId,
+      description: o.description ?? subInterfaceDescription(o.clusterId),
+      vpc_id: o.subnet.vpc_id,
       vlan_id: 100 + o.index,
       security_groups: o.groups,
       tags: [],
@@ -487,8 +601,8 @@ export class WorldBuilder {
       created_at: vpcTimestamp(this.nextTime()),
       allowed_address_pairs: [],
       state: 'ACTIVE',
-      instance_id: o.instanceId,
-      instance_type: 'cce_cluster',
+      instance_id: '',
+      instance_type: '',
       scope: 'center',
       security_enabled: true,
     });

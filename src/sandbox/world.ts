@@ -1,4 +1,4 @@
-import type { RawAddon, RawCluster, RawNodePool } from '../cloud/cce-wire.js';
+import type { WireAddon, WireCluster, WireNodePool } from './wire-cce.js';
 
 /**
  * The sandbox's whole state. It is plain JSON on purpose: it is written to a file between CLI
@@ -27,12 +27,23 @@ export interface WorldProject {
   securityGroups: WireSecurityGroup[];
   securityGroupRules: WireSecurityGroupRule[];
   subNetworkInterfaces: WireSubNetworkInterface[];
+  /**
+   * VPC v1 subnets. Each has two ids: its own `id` (what VPC v3 sub-interfaces call
+   * `virsubnet_id`) and `neutron_subnet_id` (what CCE calls `subnetID`/`eniSubnetId`).
+   * Optional so state files written before subnets were emulated still load.
+   */
+  subnets?: WireSubnet[];
+  /**
+   * Opt-in autoscaler: node pool id -> nodes added to `initialNodeCount` right after each read
+   * of that pool (negative removes), so a client that writes back what it read scales it back.
+   */
+  autoscaler?: Record<string, number>;
 }
 
 export interface WorldCluster {
-  cluster: RawCluster;
-  addons: RawAddon[];
-  nodePools: RawNodePool[];
+  cluster: WireCluster;
+  addons: WireAddon[];
+  nodePools: WireNodePool[];
 }
 
 /** VPC v3 SecurityGroup as listed (ShowSecurityGroup adds `security_group_rules`). */
@@ -89,6 +100,30 @@ export interface WireSubNetworkInterface {
   instance_type: string;
   scope: string;
   security_enabled: boolean;
+}
+
+/** VPC v1 Subnet as ListSubnets returns it (docs/cloud-api.md, "VPC subnets"). */
+export interface WireSubnet {
+  id: string;
+  name: string;
+  description: string;
+  cidr: string;
+  gateway_ip: string;
+  ipv6_enable: boolean;
+  dhcp_enable: boolean;
+  primary_dns: string;
+  secondary_dns: string;
+  dnsList: string[];
+  availability_zone: string;
+  vpc_id: string;
+  status: string;
+  neutron_network_id: string;
+  neutron_subnet_id: string;
+  extra_dhcp_opts: { opt_value: string; opt_name: string }[];
+  scope: string;
+  tenant_id: string;
+  created_at: string;
+  updated_at: string;
 }
 
 /** The project with this id, or the one in this region (ids are tried first). */

@@ -553,3 +553,273 @@ describe.skipIf(skip)(`generated iptables script in network namespaces (${defaul
     });
   });
 });
+
+/**
+ * Contention, self-cleaning and the rc.local writer, in a bare namespace (rules only, no
+ * traffic). What really makes iptables fail here (iptables 1.8.9):
+ * - iptables-legacy takes the xtables lock (flock on /run/xtables.lock, or XTABLES_LOCKFILE);
+ *   with the lock held, `-w 10` gives up after 10 s with exit 4. The test holds a private lock
+ *   file (XTABLES_LOCKFILE) so nothing else on the host waits.
+ * - iptables-nft does not use the xtables lock at all (the kernel serialises nf_tables
+ *   transactions and iptables-nft retries on its own), so a held lock is no failure there. A
+ *   real nft failure that is not "absent" is exit 4 without CAP_NET_ADMIN ("Permission denied"),
+ *   which the test produces with setpriv as uid 0.
+ */
+describe.skipIf(skip)('contention, stale rules and rc.local writes', () => {
+  const ns = `ch-c${randomBytes(3).toString('hex')}`;
+  let dir = '';
+  const env = (extra: NodeJS.ProcessEnv = {}) => ({ ...process.env, ...extra });
+
+  const render = async (
+    format: IptablesFormat,
+    cidrs: string[],
+    opts: { ip?: string; network?: IptablesNetwork; portOnly?: boolean; ports?: number[] } = {},
+  ) => {
+    const model = buildIptablesModel({
+      apiServer: { ip: opts.ip ?? API_IP, port: API_PORT },
+      containerCidrs: cidrs,
+      network: opts.network ?? 'tunnel',
+      portOnly: opts.portOnly,
+      ports: opts.ports,
+    });
+    const file = join(dir, `s-${randomBytes(3).toString('hex')}.sh`);
+    await writeFile(
+      file,
+      renderIptables(model, format, await loadTemplates(templatesForFormat(format))),
+    );
+    return file;
+  };
+  // systemd hidden (a private tmpfs over /run/systemd in the namespace's mount namespace).
+  const runInNs = (script: string, e: NodeJS.ProcessEnv = env(), prefix: string[] = []) =>
+    run(
+      'ip',
+      [
+        'netns',
+        'exec',
+        ns,
+        'sh',
+        '-c',
+        'if [ -d /run/systemd ]; then mount -t tmpfs tmpfs /run/systemd; fi; exec "$@"',
+        'sh',
+        ...prefix,
+        'sh',
+        script,
+      ],
+      e,
+    );
+  const rules = async (bin = 'iptables') => {
+    const out = await must('ip', ['netns', 'exec', ns, bin, '-S']);
+    return out.split('\n').filter((l) => l.includes('cce-harden:'));
+  };
+
+  beforeAll(async () => {
+    if (missing.length > 0) throw new Error(`CI=true but missing: ${missing.join(', ')}`);
+    dir = await mkdtemp(join(tmpdir(), 'cce-harden-netns-'));
+    await must('ip', ['netns', 'add', ns]);
+  });
+  afterAll(async () => {
+    await run('ip', ['netns', 'del', ns]);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a changed CIDR, API server IP, port match or network mode leaves no stale rule; other rules stay', async () => {
+    await must('ip', ['netns', 'exec', ns, 'iptables', '-F']);
+    // Not ours: no comment, and a comment that is not cce-harden's.
+    await must('ip', [
+      'netns',
+      'exec',
+      ns,
+      'iptables',
+      '-A',
+      'FORWARD',
+      '-s',
+      '10.9.0.0/16',
+      '-j',
+      'DROP',
+    ]);
+    await must('ip', [
+      'netns',
+      'exec',
+      ns,
+      'iptables',
+      '-A',
+      'OUTPUT',
+      '-d',
+      '10.9.9.9',
+      '-m',
+      'comment',
+      '--comment',
+      'site: keep me',
+      '-j',
+      'REJECT',
+    ]);
+    const first = await runInNs(await render('script', ['10.240.0.0/16', '10.241.0.0/16']));
+    expect(first.code).toBe(0);
+    expect((await rules()).sort()).toEqual([
+      `-A FORWARD -s 10.240.0.0/16 -d ${API_IP}/32 -m comment --comment "cce-harden: reject 10.240.0.0/16 to ${API_IP}" -j REJECT --reject-with icmp-port-unreachable`,
+      `-A FORWARD -s 10.241.0.0/16 -d ${API_IP}/32 -m comment --comment "cce-harden: reject 10.241.0.0/16 to ${API_IP}" -j REJECT --reject-with icmp-port-unreachable`,
+    ]);
+
+    // 10.241.0.0/16 replaced by 10.242.0.0/16.
+    const second = await runInNs(await render('script', ['10.240.0.0/16', '10.242.0.0/16']));
+    expect(second.stderr).toBe('');
+    expect(second.code).toBe(0);
+    let now = await rules();
+    expect(now.some((l) => l.includes('10.241.0.0/16'))).toBe(false);
+    expect(now.filter((l) => l.includes('10.242.0.0/16'))).toHaveLength(1);
+    expect(now.filter((l) => l.includes('10.240.0.0/16'))).toHaveLength(1);
+
+    // New API server IP, port-only with two ports: every older rule goes.
+    const third = await runInNs(
+      await render('script', ['10.240.0.0/16'], {
+        ip: '10.250.0.9',
+        portOnly: true,
+        ports: [5443, 5444],
+      }),
+    );
+    expect(third.code).toBe(0);
+    now = await rules();
+    expect(now).toEqual([
+      '-A FORWARD -s 10.240.0.0/16 -d 10.250.0.9/32 -p tcp -m multiport --dports 5443,5444 -m comment --comment "cce-harden: reject 10.240.0.0/16 to 10.250.0.9:5443,5444/tcp" -j REJECT --reject-with icmp-port-unreachable',
+    ]);
+
+    // Tunnel -> VPC network: the FORWARD rule goes, the OUTPUT rule comes.
+    const fourth = await runInNs(await render('script', ['10.240.0.0/16'], { network: 'vpc' }));
+    expect(fourth.code).toBe(0);
+    now = await rules();
+    expect(now).toHaveLength(1);
+    expect(now[0]).toMatch(/^-A OUTPUT -s 10\.240\.0\.0\/16 -d 10\.250\.0\.2\/32 /);
+
+    const all = await must('ip', ['netns', 'exec', ns, 'iptables', '-S']);
+    expect(all).toContain('-A FORWARD -s 10.9.0.0/16 -j DROP');
+    expect(all).toContain('--comment "site: keep me"');
+  });
+
+  it('iptables-nft ignores the xtables lock; without CAP_NET_ADMIN -C fails (exit 4) and no -I is tried', async () => {
+    const version = await must('iptables', ['--version']);
+    if (!version.includes('nf_tables')) return;
+    await must('ip', ['netns', 'exec', ns, 'iptables', '-F']);
+    const script = await render('script', ['10.240.0.0/16', '10.241.0.0/16']);
+
+    const lock = join(dir, 'nft.lock');
+    const holder = spawn('flock', [lock, 'sh', '-c', 'echo held; sleep 5'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+    const held = await runInNs(script, env({ XTABLES_LOCKFILE: lock }));
+    holder.kill('SIGKILL');
+    expect(held.code).toBe(0);
+    expect(await rules()).toHaveLength(2);
+    await must('ip', ['netns', 'exec', ns, 'iptables', '-F']);
+
+    const noCap = ['setpriv', '--inh-caps=-net_admin', '--bounding-set=-net_admin'];
+    const r = await runInNs(script, env(), noCap);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(
+      'iptables failed (exit 4): FORWARD cce-harden: reject 10.240.0.0/16',
+    );
+    expect(r.stderr).toContain(
+      'iptables failed (exit 4): FORWARD cce-harden: reject 10.241.0.0/16',
+    );
+    // -C's own message goes to /dev/null: a "Permission denied" here would come from an -I.
+    expect(r.stderr).not.toContain('Permission denied');
+    expect(await rules()).toEqual([]);
+  });
+
+  it('rc.local with a half marker is refused and left byte for byte as it was', async () => {
+    const rc = join(dir, 'rc.local.half');
+    const text =
+      '#!/bin/sh -e\necho mine\n# >>> cce-harden rc.local (managed; do not edit) >>>\necho also mine\nexit 0\n';
+    await writeFile(rc, text, { mode: 0o750 });
+    const r = await runInNs(
+      await render('rc-local', ['10.240.0.0/16']),
+      env({ CCE_HARDEN_RC_LOCAL: rc }),
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('has a broken cce-harden block');
+    expect(await readFile(rc, 'utf8')).toBe(text);
+    expect((await stat(rc)).mode & 0o777).toBe(0o750);
+    expect(
+      (await must('ls', ['-A', dir])).split('\n').filter((n) => n.startsWith('.rc.local')),
+    ).toEqual([]);
+  });
+
+  it('rc.local: written through a symlink to its target, mode and owner kept, block before exit 0 and its comments', async () => {
+    const real = join(dir, 'rc.real');
+    const link = join(dir, 'rc.link');
+    await writeFile(real, '#!/bin/sh -e\necho mine\nexit 0\n# end\n\n', { mode: 0o700 });
+    await must('chown', ['65534:65534', real]);
+    await symlink(real, link);
+    const r = await runInNs(
+      await render('rc-local', ['10.240.0.0/16']),
+      env({ CCE_HARDEN_RC_LOCAL: link }),
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect((await must('readlink', [link])).trim()).toBe(real);
+    const text = await readFile(real, 'utf8');
+    expect(text.startsWith('#!/bin/sh -e\necho mine\n# >>> cce-harden rc.local')).toBe(true);
+    expect(text.endsWith('# <<< cce-harden rc.local <<<\nexit 0\n# end\n\n')).toBe(true);
+    const st = await stat(real);
+    expect([st.mode & 0o777, st.uid, st.gid]).toEqual([0o700, 65534, 65534]);
+  });
+
+  it('rc.local on a full disk (a small tmpfs): the script fails and rc.local stays intact', async () => {
+    const mnt = join(dir, 'full');
+    await must('mkdir', [mnt]);
+    await must('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);
+    try {
+      const rc = join(mnt, 'rc.local');
+      const text = '#!/bin/sh -e\necho mine\nexit 0\n';
+      await writeFile(rc, text, { mode: 0o755 });
+      await run('dd', ['if=/dev/zero', `of=${join(mnt, 'fill')}`, 'bs=4k']);
+      const r = await runInNs(
+        await render('rc-local', ['10.240.0.0/16']),
+        env({ CCE_HARDEN_RC_LOCAL: rc }),
+      );
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/No space left on device/);
+      expect(await readFile(rc, 'utf8')).toBe(text);
+      expect((await must('ls', ['-A', mnt])).trim().split('\n').sort()).toEqual([
+        'fill',
+        'rc.local',
+      ]);
+    } finally {
+      await run('umount', [mnt]);
+    }
+  });
+  // Last: once legacy tables exist in the namespace, iptables-nft warns about them on stderr.
+  it.runIf(other?.label === 'iptables-legacy')(
+    'iptables-legacy with the xtables lock held: -C fails with exit 4, nothing is inserted, the script fails',
+    async () => {
+      const bin = join(dir, 'legacy-bin');
+      await must('mkdir', ['-p', bin]);
+      await symlink(other?.bin ?? '', join(bin, 'iptables'));
+      const lock = join(dir, 'xtables.lock');
+      const e = env({ PATH: `${bin}:${process.env.PATH ?? ''}`, XTABLES_LOCKFILE: lock });
+      await must('ip', ['netns', 'exec', ns, other?.bin ?? '', '-F']);
+      const script = await render('script', ['10.240.0.0/16']);
+      expect((await runInNs(script, e)).code).toBe(0);
+      expect(await rules(other?.bin)).toHaveLength(1);
+
+      // Held for 12 s: -C gives up after its 10 s wait; an -I that followed (as `-C || -I` did)
+      // would get the lock at 12 s and insert a duplicate.
+      const holder = spawn('flock', [lock, 'sh', '-c', 'echo held; sleep 12'], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+      const started = Date.now();
+      const r = await runInNs(script, e);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(9_000);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(
+        'cce-harden: iptables failed (exit 4): FORWARD cce-harden: reject 10.240.0.0/16',
+      );
+      expect(r.stderr).toContain('cce-harden: FAILED');
+      await new Promise<void>((resolve) => holder.once('exit', () => resolve()));
+      expect(await rules(other?.bin)).toHaveLength(1);
+      await must('ip', ['netns', 'exec', ns, other?.bin ?? '', '-F']);
+    },
+    40_000,
+  );
+});

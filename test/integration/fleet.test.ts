@@ -5,12 +5,11 @@
  * costs one ListClusters, one ListSecurityGroups per page and one ListSecurityGroupRules per 40
  * ENI groups (per page), whatever the number of clusters.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ClusterReport, RunReport } from '../../src/core/report.js';
 import {
   WorldBuilder,
   rulesOfGroup,
-  startSandbox,
   type RequestLogEntry,
   type SandboxHandle,
   type World,
@@ -18,6 +17,7 @@ import {
 import { parsePrometheus } from '../helpers/prometheus-parse.js';
 import { findAll, parseXml } from '../helpers/xml-parse.js';
 import { runCli, sandboxEnv, writes, type CliResult } from '../helpers/cli.js';
+import { sandboxPerTest } from '../helpers/sandbox.js';
 
 const NORTH = 'cn-north-4';
 const SOUTH = 'ap-southeast-1';
@@ -29,11 +29,7 @@ const PAGE = 2000;
 /** ENI group ids per ListSecurityGroupRules request. */
 const IDS_PER_REQUEST = 40;
 
-let handle: SandboxHandle | undefined;
-afterEach(async () => {
-  await handle?.close();
-  handle = undefined;
-});
+const startSandbox = sandboxPerTest();
 
 interface FleetShape {
   /** Hardened Turbo clusters per region. */
@@ -57,9 +53,8 @@ function fleet(shape: FleetShape = {}): World {
   return b.build();
 }
 
-async function sandbox(world: World): Promise<SandboxHandle> {
-  handle = await startSandbox({ world });
-  return handle;
+function sandbox(world: World): Promise<SandboxHandle> {
+  return startSandbox(world);
 }
 
 function env(h: SandboxHandle, extra: Record<string, string | undefined> = {}) {

@@ -2,7 +2,8 @@
  * Project ids through IAM: the read-only look-up against the sandbox (exactly one project or a
  * clear error, never a POST), and the CLI resolving a whole fleet's project ids with it.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { accessKeyProvider } from '../../src/cloud/credentials.js';
 import { IamProjectResolver } from '../../src/cloud/iam.js';
 import { Retrier } from '../../src/cloud/retry.js';
 import { AuthError, NotFoundError } from '../../src/core/errors.js';
@@ -10,22 +11,18 @@ import type { RunReport } from '../../src/core/report.js';
 import {
   SANDBOX_CREDENTIALS,
   WorldBuilder,
-  startSandbox,
   type SandboxHandle,
   type World,
 } from '../../src/sandbox/index.js';
 import { runCli, sandboxEnv } from '../helpers/cli.js';
+import { sandboxPerTest } from '../helpers/sandbox.js';
 
 const NORTH = 'cn-north-4';
 const SOUTH = 'ap-southeast-1';
 const SOUTH_ID = '5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e';
 const BOTH_REGIONS = `${NORTH},${SOUTH}`;
 
-let handle: SandboxHandle | undefined;
-afterEach(async () => {
-  await handle?.close();
-  handle = undefined;
-});
+const startSandbox = sandboxPerTest();
 
 function twoRegions(): World {
   return new WorldBuilder()
@@ -38,7 +35,12 @@ function twoRegions(): World {
 
 function resolver(h: SandboxHandle, sk: string = SANDBOX_CREDENTIALS.sk): IamProjectResolver {
   return new IamProjectResolver(
-    { ak: SANDBOX_CREDENTIALS.ak, sk, endpoint: h.url, timeoutMs: 5000, userAgent: 'cce-harden' },
+    {
+      credentials: accessKeyProvider({ ak: SANDBOX_CREDENTIALS.ak, sk }),
+      endpoint: h.url,
+      timeoutMs: 5000,
+      userAgent: 'cce-harden',
+    },
     new Retrier({ baseDelayMs: 1, maxDelayMs: 4 }),
   );
 }
@@ -52,7 +54,7 @@ function noPosts(h: SandboxHandle): void {
 
 describe('IAM project look-up', () => {
   it('resolves each region to its one project with one signed GET, cached per run', async () => {
-    const h = (handle = await startSandbox({ world: twoRegions() }));
+    const h = await startSandbox(twoRegions());
     const iam = resolver(h);
     const [south, north, southAgain] = await Promise.all([
       iam.projectIdOf(SOUTH),
@@ -73,7 +75,7 @@ describe('IAM project look-up', () => {
   });
 
   it('no project for the region: a not-found error naming the fix, and nothing created', async () => {
-    const h = (handle = await startSandbox({ world: twoRegions() }));
+    const h = await startSandbox(twoRegions());
     const err = await resolver(h)
       .projectIdOf('eu-west-101')
       .catch((e: unknown) => e);
@@ -88,7 +90,7 @@ describe('IAM project look-up', () => {
     const world = twoRegions();
     const south = world.projects.find((p) => p.region === SOUTH);
     world.projects.push({ ...structuredClone(south!), id: 'f'.repeat(32) });
-    const h = (handle = await startSandbox({ world }));
+    const h = await startSandbox(world);
     const err = await resolver(h)
       .projectIdOf(SOUTH)
       .catch((e: unknown) => e);
@@ -99,7 +101,7 @@ describe('IAM project look-up', () => {
   });
 
   it('a wrong SK is an auth error after one request (no retry storm that could lock the AK)', async () => {
-    const h = (handle = await startSandbox({ world: twoRegions() }));
+    const h = await startSandbox(twoRegions());
     const err = await resolver(h, 'wrong-secret')
       .projectIdOf(NORTH)
       .catch((e: unknown) => e);
@@ -111,7 +113,7 @@ describe('IAM project look-up', () => {
   });
 
   it('throttled and 5xx answers are retried', async () => {
-    const h = (handle = await startSandbox({ world: twoRegions() }));
+    const h = await startSandbox(twoRegions());
     h.faults.throttle('/v3/projects', { times: 1 });
     h.faults.add({ path: '/v3/projects', serverError: 503, nth: 2 });
     expect(await resolver(h).projectIdOf(SOUTH)).toBe(SOUTH_ID);
@@ -125,7 +127,7 @@ describe('the CLI without a project-id mapping', () => {
   }
 
   it('checks a fleet in two regions with project ids from IAM: one look-up per region, no POST', async () => {
-    const h = (handle = await startSandbox({ world: twoRegions() }));
+    const h = await startSandbox(twoRegions());
     const r = await runCli(['check', '--all', '--region', `${NORTH},${SOUTH}`, '--json'], env(h));
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout) as RunReport;
@@ -140,7 +142,7 @@ describe('the CLI without a project-id mapping', () => {
   });
 
   it('a mapped region is not looked up; an unknown region is an error row and the rest is checked', async () => {
-    const h = (handle = await startSandbox({ world: twoRegions() }));
+    const h = await startSandbox(twoRegions());
     const r = await runCli(
       ['check', '--all', '--region', `${NORTH},eu-west-101,${SOUTH}`, '--json'],
       env(h, { HUAWEICLOUD_SDK_PROJECT_ID: `${SOUTH}=${SOUTH_ID}` }),
@@ -163,7 +165,7 @@ describe('the CLI without a project-id mapping', () => {
   });
 
   it('CCE_HARDEN_PROJECT_LOOKUP=iam says the default explicitly', async () => {
-    const h = (handle = await startSandbox({ world: twoRegions() }));
+    const h = await startSandbox(twoRegions());
     const r = await runCli(
       ['check', '--all', '--region', SOUTH, '--json'],
       env(h, { CCE_HARDEN_PROJECT_LOOKUP: 'iam' }),
@@ -174,7 +176,7 @@ describe('the CLI without a project-id mapping', () => {
   });
 
   it('CCE_HARDEN_PROJECT_LOOKUP=off: a missing project id is a usage error, before any call', async () => {
-    const h = (handle = await startSandbox({ world: twoRegions() }));
+    const h = await startSandbox(twoRegions());
     const r = await runCli(
       ['check', '--all', '--region', BOTH_REGIONS],
       env(h, {
@@ -188,7 +190,7 @@ describe('the CLI without a project-id mapping', () => {
   });
 
   it('without credentials the project id is reported missing too (IAM cannot be asked)', async () => {
-    const h = (handle = await startSandbox({ world: twoRegions() }));
+    const h = await startSandbox(twoRegions());
     const r = await runCli(
       ['check', '--all', '--region', NORTH],
       env(h, { HUAWEICLOUD_SDK_SK: undefined }),
@@ -200,7 +202,7 @@ describe('the CLI without a project-id mapping', () => {
   });
 
   it('rejects an unknown look-up mode before any call', async () => {
-    const h = (handle = await startSandbox({ world: twoRegions() }));
+    const h = await startSandbox(twoRegions());
     const r = await runCli(
       ['check', '--all', '--region', NORTH],
       env(h, { CCE_HARDEN_PROJECT_LOOKUP: 'create' }),

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CceAdapter } from '../../src/cloud/cce.js';
 import { encodeBase64, POST_INSTALL_KEY } from '../../src/cloud/cce-wire.js';
 import { createCceClient } from '../../src/cloud/clients.js';
+import { accessKeyProvider } from '../../src/cloud/credentials.js';
 import { Retrier } from '../../src/cloud/retry.js';
 import { CloudError } from '../../src/core/errors.js';
 import {
@@ -30,8 +31,7 @@ async function setup() {
   handle = await startSandbox({ world: demoWorld() });
   const h = handle;
   const client = createCceClient({
-    ak: SANDBOX_CREDENTIALS.ak,
-    sk: SANDBOX_CREDENTIALS.sk,
+    credentials: accessKeyProvider({ ak: SANDBOX_CREDENTIALS.ak, sk: SANDBOX_CREDENTIALS.sk }),
     projectId: SANDBOX_CREDENTIALS.projectId,
     region: SANDBOX_CREDENTIALS.region,
     cceEndpoint: h.url,

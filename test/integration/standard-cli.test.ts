@@ -2,7 +2,7 @@
  * The iptables path against the sandbox: check of standard clusters through their node pools'
  * post-install scripts, and `iptables --install`, which must change nothing but the script.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,12 +10,12 @@ import {
   DEMO_EXISTING_POST_INSTALL,
   demoWorld,
   findCluster,
-  startSandbox,
   type SandboxHandle,
 } from '../../src/sandbox/index.js';
 import {
   BLOCK_BEGIN,
   decodeBase64,
+  encodeBase64,
   extractBlock,
   parseBlock,
   POST_INSTALL_KEY,
@@ -23,12 +23,10 @@ import {
 import type { RunReport } from '../../src/core/report.js';
 import type { RawNodePool } from '../../src/cloud/cce-wire.js';
 import { runCli, sandboxEnv, writes, type CliResult } from '../helpers/cli.js';
+import { sandboxPerTest } from '../helpers/sandbox.js';
 
-let handle: SandboxHandle | undefined;
-afterEach(async () => {
-  await handle?.close();
-  handle = undefined;
-});
+const startSandbox = sandboxPerTest();
+let handle: SandboxHandle;
 
 function json(r: CliResult): RunReport {
   return JSON.parse(r.stdout) as RunReport;
@@ -50,7 +48,7 @@ describe('check on standard clusters', () => {
   ])(
     '%s: drift before --install, compliant after; the block has the right chain and CIDRs',
     async (name, chain, cidrs) => {
-      handle = await startSandbox({ world: demoWorld() });
+      handle = await startSandbox(demoWorld());
       const env = sandboxEnv(handle);
       const before = await runCli(['check', '--cluster', name, '--json'], env);
       expect(before.code).toBe(2);
@@ -79,7 +77,7 @@ describe('check on standard clusters', () => {
   );
 
   it('drift when the API server address changes, naming the pool and the difference', async () => {
-    handle = await startSandbox({ world: demoWorld() });
+    handle = await startSandbox(demoWorld());
     const env = sandboxEnv(handle);
     expect(
       (await runCli(['iptables', '--cluster', 'demo-tunnel', '--install', '--yes'], env)).code,
@@ -95,7 +93,7 @@ describe('check on standard clusters', () => {
   });
 
   it('drift when a container CIDR is added', async () => {
-    handle = await startSandbox({ world: demoWorld() });
+    handle = await startSandbox(demoWorld());
     const env = sandboxEnv(handle);
     expect(
       (await runCli(['iptables', '--cluster', 'demo-vpc', '--install', '--yes'], env)).code,
@@ -110,9 +108,70 @@ describe('check on standard clusters', () => {
   });
 });
 
+describe('check: a block is compliant only if it runs, unchanged', () => {
+  const setScript = (pool: RawNodePool | undefined, text: string) => {
+    pool!.spec.nodeTemplate!.extendParam![POST_INSTALL_KEY] = encodeBase64(text);
+  };
+
+  it.each([
+    [
+      'the rule function disabled',
+      (s: string) => s.replace('cce_harden_rule() {\n', 'cce_harden_rule() {\n  return 0\n'),
+      'post-install-block-edited',
+    ],
+    [
+      '|| true on the setup call',
+      (s: string) =>
+        s.replace('if sh "$cce_harden_f"; then', 'if sh "$cce_harden_f" || true; then'),
+      'post-install-block-edited',
+    ],
+    [
+      'exit 0 and a comment before the block',
+      (s: string) => s.replace(BLOCK_BEGIN, `exit 0\n# done\n${BLOCK_BEGIN}`),
+      'post-install-block-unreachable',
+    ],
+  ])('%s: drift, and --install repairs it', async (_name, edit, code) => {
+    handle = await startSandbox(demoWorld());
+    const env = sandboxEnv(handle);
+    expect(
+      (await runCli(['iptables', '--cluster', 'demo-tunnel', '--install', '--yes'], env)).code,
+    ).toBe(0);
+    const pool = pools(handle, 'demo-tunnel')[0];
+    const installed = script(pool);
+    const edited = edit(installed);
+    expect(edited).not.toBe(installed);
+    setScript(pool, edited);
+
+    const r = await runCli(['check', '--cluster', 'demo-tunnel', '--json'], env);
+    expect(r.code).toBe(2);
+    expect(json(r).clusters[0]?.findings.map((f) => f.code)).toContain(code);
+
+    const fix = await runCli(['iptables', '--cluster', 'demo-tunnel', '--install', '--yes'], env);
+    expect(fix.code, fix.stderr).toBe(0);
+    expect((await runCli(['check', '--cluster', 'demo-tunnel', '--json'], env)).code).toBe(0);
+  });
+});
+
+describe("iptables --install and CCE's size limit", () => {
+  it('refuses a pool whose pre- and post-install scripts would exceed 10240 Base64 characters', async () => {
+    handle = await startSandbox(demoWorld());
+    const env = sandboxEnv(handle);
+    const pool = pools(handle, 'demo-tunnel')[0];
+    pool!.spec.nodeTemplate!.extendParam!['alpha.cce/preInstall'] = encodeBase64('#'.repeat(5000));
+    const before = structuredClone(pool);
+    const r = await runCli(['iptables', '--cluster', 'demo-tunnel', '--install', '--yes'], env);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(
+      /would be \d+ characters of Base64 \(pre 6668, post \d+\); CCE accepts at most 10240/,
+    );
+    expect(writes(handle)).toEqual([]);
+    expect(pools(handle, 'demo-tunnel')[0]).toEqual(before);
+  });
+});
+
 describe('iptables --install', () => {
   it('plans, --dry-run writes nothing, apply keeps every other field and the node count, re-run is a no-op', async () => {
-    handle = await startSandbox({ world: demoWorld() });
+    handle = await startSandbox(demoWorld());
     const h = handle;
     const env = sandboxEnv(h);
     const original = structuredClone(pools(h, 'demo-vpc'));
@@ -165,7 +224,7 @@ describe('iptables --install', () => {
   });
 
   it('replaces an older block in place when the API server moves', async () => {
-    handle = await startSandbox({ world: demoWorld() });
+    handle = await startSandbox(demoWorld());
     const env = sandboxEnv(handle);
     const installOnMainPool = () =>
       runCli(
@@ -191,7 +250,7 @@ describe('iptables --install', () => {
   });
 
   it('an unknown --nodepool is a usage error with the pools listed, and nothing is written', async () => {
-    handle = await startSandbox({ world: demoWorld() });
+    handle = await startSandbox(demoWorld());
     const r = await runCli(
       ['iptables', '--cluster', 'demo-vpc', '--install', '--yes', '--nodepool', 'nope'],
       sandboxEnv(handle),
@@ -202,7 +261,7 @@ describe('iptables --install', () => {
   });
 
   it('without a terminal and without --yes: exit 64, nothing written', async () => {
-    handle = await startSandbox({ world: demoWorld() });
+    handle = await startSandbox(demoWorld());
     const r = await runCli(['iptables', '--cluster', 'demo-vpc', '--install'], sandboxEnv(handle));
     expect(r.code).toBe(64);
     expect(writes(handle)).toEqual([]);
@@ -211,19 +270,18 @@ describe('iptables --install', () => {
 
 describe('iptables rendering from the cluster', () => {
   it('writes the script for demo-vpc to a file: OUTPUT rules for both CIDRs', async () => {
-    handle = await startSandbox({ world: demoWorld() });
+    handle = await startSandbox(demoWorld());
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'cce-harden-out-')), 'harden.sh');
     const r = await runCli(['iptables', '--cluster', 'demo-vpc', '--out', out], sandboxEnv(handle));
     expect(r.code, r.stderr).toBe(0);
     const text = readFileSync(out, 'utf8');
-    expect(text).toMatch(/cce_harden_rule OUTPUT -s 10\.0\.0\.0\/16 -d 192\.168\.2\.9 .*-j REJECT/);
-    expect(text).toMatch(/cce_harden_rule OUTPUT -s 10\.1\.0\.0\/16 -d 192\.168\.2\.9 .*-j REJECT/);
+    expect(text).toContain('\ncce_harden_rules OUTPUT 192.168.2.9 all 10.0.0.0/16 10.1.0.0/16\n');
     expect(statSync(out).mode & 0o111).not.toBe(0);
     expect(r.stderr).toContain('workload-isolation.yaml');
   });
 
   it('a Turbo cluster is an error pointing to apply', async () => {
-    handle = await startSandbox({ world: demoWorld() });
+    handle = await startSandbox(demoWorld());
     const r = await runCli(['iptables', '--cluster', 'demo-turbo'], sandboxEnv(handle));
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('cce-harden apply --cluster demo-turbo');
@@ -233,7 +291,7 @@ describe('iptables rendering from the cluster', () => {
 
 describe('errors keep their class', () => {
   it('an unknown cluster is NOT_FOUND for iptables as for check', async () => {
-    handle = await startSandbox({ world: demoWorld() });
+    handle = await startSandbox(demoWorld());
     const env = sandboxEnv(handle);
     const check = await runCli(['check', '--cluster', 'no-such', '--json'], env);
     const iptables = await runCli(['iptables', '--cluster', 'no-such', '--json'], env);
@@ -252,7 +310,7 @@ describe('errors keep their class', () => {
 
 describe('node-pool changes in the JSON', () => {
   it('carry the pool id, name and scripts: no login, SSH key or volume fields', async () => {
-    handle = await startSandbox({ world: demoWorld() });
+    handle = await startSandbox(demoWorld());
     const env = sandboxEnv(handle);
     for (const argv of [
       ['check', '--cluster', 'demo-vpc', '--json'],
@@ -277,7 +335,7 @@ describe('node-pool changes in the JSON', () => {
 
 describe('iptables --install outcomes per pool', () => {
   it('a pool whose update fails does not stop the others; each change says what happened', async () => {
-    handle = await startSandbox({ world: demoWorld() });
+    handle = await startSandbox(demoWorld());
     const h = handle;
     const main = pools(h, 'demo-vpc').find((p) => p.metadata.name === 'demo-vpc-pool');
     if (!main) throw new Error('demo-vpc-pool is missing from the demo world');
@@ -311,7 +369,7 @@ describe('iptables --install outcomes per pool', () => {
   });
 
   it('a pool being deleted is skipped with the reason, the others are updated', async () => {
-    handle = await startSandbox({ world: demoWorld() });
+    handle = await startSandbox(demoWorld());
     const h = handle;
     const gpu = pools(h, 'demo-vpc').find((p) => p.metadata.name === 'demo-vpc-gpu');
     if (!gpu) throw new Error('demo-vpc-gpu is missing from the demo world');

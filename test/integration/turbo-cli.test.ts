@@ -2,30 +2,25 @@
  * check / apply / remove on CCE Turbo clusters: the real CLI (main's run) and the real SDK against
  * the sandbox over HTTP. Each test asserts exit code, JSON, the sandbox's request log and state.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   SANDBOX_CREDENTIALS,
   WorldBuilder,
   demoWorld,
   findSecurityGroup,
   rulesOfGroup,
-  startSandbox,
   type SandboxHandle,
   type WireSecurityGroupRule,
   type World,
 } from '../../src/sandbox/index.js';
 import type { RunReport } from '../../src/core/report.js';
 import { runCli, sandboxEnv, spawnCli, writes, type CliResult } from '../helpers/cli.js';
+import { sandboxPerTest } from '../helpers/sandbox.js';
 
-let handle: SandboxHandle | undefined;
-afterEach(async () => {
-  await handle?.close();
-  handle = undefined;
-});
+const startSandbox = sandboxPerTest();
 
-async function sandbox(world: World = demoWorld()): Promise<SandboxHandle> {
-  handle = await startSandbox({ world });
-  return handle;
+function sandbox(world: World = demoWorld()): Promise<SandboxHandle> {
+  return startSandbox(world);
 }
 
 function json(r: CliResult): RunReport {

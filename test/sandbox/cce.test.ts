@@ -10,7 +10,11 @@ import {
   type ListClustersRequestTypeEnum,
   type NodePoolUpdate,
 } from '@huaweicloud/huaweicloud-sdk-cce';
-import type { RawAddon, RawCluster, RawNodePool } from '../../src/cloud/cce-wire.js';
+import type {
+  WireAddon as RawAddon,
+  WireCluster as RawCluster,
+  WireNodePool as RawNodePool,
+} from '../../src/sandbox/wire-cce.js';
 import {
   DEMO_EXISTING_POST_INSTALL,
   demoWorld,
@@ -91,7 +95,7 @@ describe('clusters', () => {
     const missing = '00000000-0000-4000-8000-000000000000';
     const err = await sdkError(cce.showCluster(new ShowClusterRequest().withClusterId(missing)));
     expect(err.httpStatusCode).toBe(404);
-    // The SDK does not parse camelCase bodies (reference §2.6).
+    // The SDK does not parse camelCase bodies (docs/cloud-api.md, "Errors").
     expect(err.errorCode).toBeUndefined();
     expect(err.requestId).toBe(h.log.at(-1)?.requestId);
     const raw = await signedRequest(`${h.url}/api/v3/projects/${PID}/clusters/${missing}`, {

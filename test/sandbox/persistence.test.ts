@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,9 +9,13 @@ import {
   defaultSandboxStatePath,
   demoWorld,
   findSecurityGroup,
+  loadWorld,
   resetSandboxState,
   rulesOfGroup,
+  SandboxStateError,
+  writeWorldAtomically,
   withPersistentSandbox,
+  STATE_MARKER_KEY,
   type World,
 } from '../../src/sandbox/index.js';
 import { PID, signedRequest } from './raw-http.js';
@@ -24,7 +28,13 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-const readWorld = async (file: string) => JSON.parse(await readFile(file, 'utf8')) as World;
+/** The world in a state file, without its marker key (which is checked here too). */
+const readWorld = async (file: string): Promise<World> => {
+  const doc = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  expect(doc[STATE_MARKER_KEY]).toBe(1);
+  const { [STATE_MARKER_KEY]: _marker, ...world } = doc;
+  return world as unknown as World;
+};
 
 describe('defaultSandboxStatePath', () => {
   it('prefers CCE_HARDEN_SANDBOX_STATE, then XDG_STATE_HOME, then ~/.local/state', () => {
@@ -91,11 +101,46 @@ describe('withPersistentSandbox', () => {
     expect(await readWorld(file)).toEqual(demoWorld());
   });
 
-  it('refuses a corrupt state file with a hint to reset', async () => {
-    const file = join(dir, 'd.json');
-    await writeFile(file, '{"not": "a world"');
-    await expect(withPersistentSandbox(file, async () => undefined)).rejects.toThrow(/--reset/);
-    expect(existsSync(`${file}.lock`)).toBe(false);
+  it('refuses a file that is not a sandbox state, names it, and leaves it untouched', async () => {
+    for (const [name, text] of [
+      ['d1.json', '{"not": "a world"'],
+      ['d2.json', '{"not": "a world"}'],
+      ['d3.json', '[]'],
+    ] as const) {
+      const file = join(dir, name);
+      await writeFile(file, text);
+      await expect(withPersistentSandbox(file, async () => undefined)).rejects.toThrow(
+        `The file ${file} is not a cce-harden sandbox state`,
+      );
+      await expect(resetSandboxState(file)).rejects.toThrow(SandboxStateError);
+      await expect(writeWorldAtomically(file, demoWorld())).rejects.toThrow(file);
+      expect(await readFile(file, 'utf8')).toBe(text);
+      expect(existsSync(`${file}.lock`)).toBe(false);
+      expect((await readdir(dir)).filter((f) => f.startsWith(`${name}.`))).toEqual([]);
+    }
+  });
+
+  it('refuses a path that is not a regular file (a directory)', async () => {
+    const file = join(dir, 'a-dir');
+    await mkdir(file);
+    await expect(resetSandboxState(file)).rejects.toThrow(/not a regular file/);
+  });
+
+  it('accepts a state written before the marker existed, and marks it on the next write', async () => {
+    const file = join(dir, 'legacy.json');
+    await writeFile(file, JSON.stringify(demoWorld()));
+    await withPersistentSandbox(file, async (h) => {
+      expect(h.world).toEqual(demoWorld());
+    });
+    expect(await readWorld(file)).toEqual(demoWorld());
+  });
+
+  it('a marked but damaged state can be reset', async () => {
+    const file = join(dir, 'damaged.json');
+    await writeFile(file, JSON.stringify({ [STATE_MARKER_KEY]: 1, projects: 'x' }));
+    await expect(loadWorld(file)).rejects.toThrow(/damaged.*--reset/);
+    await resetSandboxState(file);
+    expect(await readWorld(file)).toEqual(demoWorld());
   });
 
   it('takes over a lock left by a dead process', async () => {

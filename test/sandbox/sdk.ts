@@ -13,7 +13,7 @@ import log4js from 'log4js';
 import { SANDBOX_CREDENTIALS } from '../../src/sandbox/index.js';
 
 // The SDK configures log4js to print errors (with secrets) to stdout at import time; turn that off
-// after the import, which is the only order that sticks (reference §1.4).
+// after the import, which is the only order that sticks (docs/cloud-api.md, "SDK behaviour").
 log4js.configure({
   appenders: { e: { type: 'stderr' } },
   categories: { default: { appenders: ['e'], level: 'off' } },
@@ -48,14 +48,14 @@ export function vpcClient(url: string, c: TestCredentials = SANDBOX_CREDENTIALS)
 }
 
 /**
- * SDK responses are plain JSON at runtime (reference §1.1): the typed getters do not exist, so
+ * SDK responses are plain JSON at runtime (docs/cloud-api.md, "SDK behaviour"): the typed getters do not exist, so
  * tests read the wire fields through this view.
  */
 export function wire<T = Record<string, unknown>>(res: unknown): T {
   return res as T;
 }
 
-/** The fields the SDK puts on its exceptions (reference §5). */
+/** The fields the SDK puts on its exceptions (docs/cloud-api.md, "Errors"). */
 export interface SdkError {
   httpStatusCode?: number;
   errorCode?: string;

@@ -13,7 +13,7 @@ import {
   verifyRequest,
 } from '../../src/sandbox/index.js';
 
-// The test vector of reference §6, captured from the real SDK.
+// A test vector captured from the real SDK (the algorithm: docs/cloud-api.md, "Signing").
 const VECTOR = {
   ak: 'EXAMPLEAK',
   sk: 'EXAMPLE-SK-0123456789',
@@ -106,7 +106,7 @@ describe('SDK-HMAC-SHA256 signer', () => {
   });
 
   it('sorts keys and the values of repeated keys as strings', () => {
-    // The SDK sends priority=1&priority=10&priority=9 (JS default sort), reference §4.2.
+    // The SDK sends priority=1&priority=10&priority=9 (JS default sort), docs/cloud-api.md, "VPC: security groups and rules".
     expect(
       canonicalQuery([
         ['priority', '9'],

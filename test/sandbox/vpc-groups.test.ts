@@ -65,7 +65,7 @@ describe('ListSecurityGroups', () => {
       'demo-turbo-bastion',
     ]);
     expect(h.log.at(-1)?.query).toEqual({ name: ['default', 'demo-turbo-bastion'] });
-    // No prefix or wildcard matching (reference §4.2).
+    // No prefix or wildcard matching (docs/cloud-api.md, "VPC: security groups and rules").
     expect(
       (await listGroups(new ListSecurityGroupsRequest().withName(['demo-turbo']))).security_groups,
     ).toEqual([]);
@@ -140,7 +140,10 @@ describe('ShowSecurityGroup', () => {
 describe('ListSubNetworkInterfaces', () => {
   it('filters by subnet and shows the groups bound to each sub-ENI', async () => {
     const turbo = findCluster(h.world, 'demo-turbo');
-    const subnet = turbo?.cluster.spec.eniNetwork?.subnets?.[0]?.subnetID ?? '';
+    const neutron = turbo?.cluster.spec.eniNetwork?.subnets?.[0]?.subnetID ?? '';
+    // Sub-interfaces name the VPC subnet's own id, not the neutron id CCE reports.
+    const subnet =
+      h.world.projects[0]?.subnets?.find((s) => s.neutron_subnet_id === neutron)?.id ?? '';
     const eni = h.world.projects[0]?.securityGroups.find((g) =>
       /^demo-turbo-cce-eni-[a-z0-9]+$/.test(g.name),
     );

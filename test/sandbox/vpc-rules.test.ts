@@ -119,6 +119,30 @@ describe('ListSecurityGroupRules filters', () => {
     expect(h.log.at(-1)?.query['priority']).toEqual(['1', '10', '9']);
   });
 
+  it('serves the deciding rules project-wide: direction, action and priority without any group', async () => {
+    const w = new WorldBuilder({ seed: 'fleet' })
+      .turboClusters(30, { hardened: true, eniAllowRule: true })
+      .build();
+    const fleet = await startSandbox({ world: w });
+    try {
+      const rules = wire<{ security_group_rules: WireSecurityGroupRule[] }>(
+        await vpcClient(fleet.url).listSecurityGroupRules(
+          new ListSecurityGroupRulesRequest()
+            .withDirection('egress')
+            .withAction('deny')
+            .withPriority([1]),
+        ),
+      ).security_group_rules;
+      expect(rules).toHaveLength(30);
+      expect(rules.every((r) => r.action === 'deny' && r.direction === 'egress')).toBe(true);
+      // Each ENI group also holds an ordinary priority-1 allow rule, which the filter leaves out.
+      const allAtOne = w.projects[0]?.securityGroupRules.filter((r) => r.priority === 1) ?? [];
+      expect(allAtOne).toHaveLength(60);
+    } finally {
+      await fleet.close();
+    }
+  });
+
   it('filters by ethertype (any case), enabled, description and remote_group_id', async () => {
     const tiny = builder.groupId('tiny');
     expect(

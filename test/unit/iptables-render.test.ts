@@ -2,12 +2,18 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { buildIptablesModel, type IptablesModel } from '../../src/core/iptables.js';
 import { UsageError } from '../../src/core/errors.js';
-import { BLOCK_BEGIN, BLOCK_END, parseBlock } from '../../src/core/post-install.js';
+import {
+  BLOCK_BEGIN,
+  BLOCK_END,
+  installScriptsSize,
+  parseBlock,
+} from '../../src/core/post-install.js';
 import {
   IPTABLES_FORMATS,
   TEMPLATE_FILES,
   renderIptables,
-  renderRuleLine,
+  renderRuleCommand,
+  renderRulesCall,
   renderTemplate,
   shellQuote,
   templatesForFormat,
@@ -33,7 +39,7 @@ const vpcPortOnly = buildIptablesModel({
 });
 
 const ruleLines = (text: string) =>
-  text.split('\n').filter((l) => l.startsWith('cce_harden_rule '));
+  text.split('\n').filter((l) => l.startsWith('cce_harden_rules '));
 
 describe('renderTemplate', () => {
   it('replaces placeholders once, without re-expanding substituted text', () => {
@@ -60,32 +66,59 @@ describe('shellQuote', () => {
 });
 
 describe('renderIptables', () => {
-  it('script: strict POSIX sh, root and iptables checks, -C before -I, one line per CIDR', () => {
+  it('script: strict POSIX sh, root and iptables checks, -C tells absent from failed, one rules line', () => {
     const text = renderIptables(tunnel, 'script', templates);
     expect(text.startsWith('#!/bin/sh\n')).toBe(true);
     expect(text).toContain('\nset -eu\n');
-    expect(text).toContain('"$(id -u)" -ne 0');
+    expect(text).toContain('[ "$(id -u)" = 0 ]');
     expect(text).toContain('command -v iptables');
-    expect(text).toMatch(/iptables -w 10 -C "\$@" 2>\/dev\/null \|\| iptables -w 10 -I "\$@"/);
+    // Insert only when -C said "absent" (exit 1); any other status is a failure.
+    expect(text).toContain('iptables -w 10 -C "$@" 2>/dev/null || _ch_s=$?');
+    expect(text).toContain('if [ $_ch_s = 1 ]; then _ch_s=0 && iptables -w 10 -I "$@"');
+    expect(text).not.toMatch(/-C "\$@"[^\n]*\|\| iptables/);
+    // Stale rules: listed by comment, deleted when not in the current set.
+    expect(text).toContain('iptables -w 10 -S $_ch_c');
+    expect(text).toContain('iptables -w 10 -D $_ch_c');
     expect(ruleLines(text)).toEqual([
-      "cce_harden_rule FORWARD -s 172.16.0.0/16 -d 192.168.0.61 -m comment --comment 'cce-harden: reject 172.16.0.0/16 to 192.168.0.61' -j REJECT",
-      "cce_harden_rule FORWARD -s 10.0.0.0/16 -d 192.168.0.61 -m comment --comment 'cce-harden: reject 10.0.0.0/16 to 192.168.0.61' -j REJECT",
+      // CIDRs in address order, so the same set always renders the same block.
+      'cce_harden_rules FORWARD 192.168.0.61 all 10.0.0.0/16 172.16.0.0/16',
     ]);
     expect(text).not.toContain('{{');
   });
 
   it('script, VPC port-only: OUTPUT chain, TCP to the API server port', () => {
     const lines = ruleLines(renderIptables(vpcPortOnly, 'script', templates));
-    expect(lines).toEqual([
-      "cce_harden_rule OUTPUT -s 172.16.0.0/16 -d 192.168.0.61 -p tcp --dport 5443 -m comment --comment 'cce-harden: reject 172.16.0.0/16 to 192.168.0.61:5443/tcp' -j REJECT",
-    ]);
+    expect(lines).toEqual(['cce_harden_rules OUTPUT 192.168.0.61 5443 172.16.0.0/16']);
+    expect(renderRuleCommand(vpcPortOnly.rules[0]!)).toBe(
+      "iptables -I OUTPUT -s 172.16.0.0/16 -d 192.168.0.61 -p tcp --dport 5443 -m comment --comment 'cce-harden: reject 172.16.0.0/16 to 192.168.0.61:5443/tcp' -j REJECT",
+    );
+  });
+
+  it('several ports: one rule per CIDR with multiport', () => {
+    const m = buildIptablesModel({
+      apiServer: { ip: '192.168.0.61', port: 5443 },
+      containerCidrs: ['172.16.0.0/16'],
+      network: 'vpc',
+      portOnly: true,
+      ports: ['5444', 5443, '5443'],
+    });
+    expect(m.ports).toEqual([5443, 5444]);
+    expect(renderRulesCall(m)).toBe('cce_harden_rules OUTPUT 192.168.0.61 5443,5444 172.16.0.0/16');
+    expect(renderRuleCommand(m.rules[0]!)).toBe(
+      "iptables -I OUTPUT -s 172.16.0.0/16 -d 192.168.0.61 -p tcp -m multiport --dports 5443,5444 -m comment --comment 'cce-harden: reject 172.16.0.0/16 to 192.168.0.61:5443,5444/tcp' -j REJECT",
+    );
+    const parsed = parseBlock(renderIptables(m, 'post-install', templates));
+    expect([parsed.ports, parsed.portOnly, parsed.problems]).toEqual([[5443, 5444], true, []]);
   });
 
   it('rc-local: keeps the block between its own markers, enables rc-local.service under systemd', () => {
     const text = renderIptables(tunnel, 'rc-local', templates);
-    expect(ruleLines(text)).toHaveLength(2);
-    expect(text).toContain('rc_local=${CCE_HARDEN_RC_LOCAL:-/etc/rc.local}');
-    expect(text).toContain('chmod +x "$rc_local"');
+    expect(ruleLines(text)).toHaveLength(1);
+    expect(text).toContain('rc=${CCE_HARDEN_RC_LOCAL:-/etc/rc.local}');
+    // Written to a temp file beside it, then renamed; a half marker is refused.
+    expect(text).toContain('t=$(mktemp "$(dirname "$rc")/.rc.local.XXXXXX")');
+    expect(text).toContain('mv -f "$t" "$rc"');
+    expect(text).toContain('left unchanged: fix it by hand');
     expect(text).toContain('systemctl enable rc-local.service');
     expect(text).toContain('[ -d /run/systemd/system ]');
   });
@@ -105,7 +138,7 @@ describe('renderIptables', () => {
     ]) {
       expect(text.split('\n')).toContain(line);
     }
-    expect(ruleLines(text)).toHaveLength(2);
+    expect(ruleLines(text)).toHaveLength(1);
   });
 
   it('post-install: one marker-delimited block whose rules parse back to the model', () => {
@@ -115,12 +148,13 @@ describe('renderIptables', () => {
     expect(lines.at(-1)).toBe(BLOCK_END);
     expect(lines.filter((l) => l === BLOCK_BEGIN || l === BLOCK_END)).toHaveLength(2);
     expect(parseBlock(text)).toEqual({
-      version: 1,
+      version: 2,
       chain: 'FORWARD',
       apiServerIp: '192.168.0.61',
       port: null,
+      ports: null,
       portOnly: false,
-      cidrs: ['172.16.0.0/16', '10.0.0.0/16'],
+      cidrs: ['10.0.0.0/16', '172.16.0.0/16'],
       problems: [],
     });
     const vpc = parseBlock(renderIptables(vpcPortOnly, 'post-install', templates));
@@ -169,7 +203,7 @@ describe('renderIptables', () => {
     };
     const text = renderIptables(tampered, 'script', templates);
     expect(text).not.toContain('reboot');
-    expect(ruleLines(text)).toEqual(tunnel.rules.map(renderRuleLine));
+    expect(ruleLines(text)).toEqual([renderRulesCall(tunnel)]);
   });
 });
 
@@ -196,8 +230,7 @@ describe('templates', () => {
       'network',
       'chain',
       'apiServerIp',
-      'apiServerPort',
-      'match',
+      'ports',
       'scope',
       'cidrList',
       'ruleCount',
@@ -222,3 +255,18 @@ const _all: Record<IptablesFormat, true> = {
   'post-install': true,
 };
 void _all;
+
+describe('size of the post-install block (CCE: at most 10240 characters of Base64, pre + post)', () => {
+  it.each([
+    [1, 5000],
+    [20, 5400],
+  ])('%i CIDR(s): under %i characters of Base64', (n, budget) => {
+    const model = buildIptablesModel({
+      apiServer: { ip: '192.168.0.10', port: 5443 },
+      containerCidrs: Array.from({ length: n }, (_, i) => `172.${16 + i}.0.0/16`),
+      network: 'tunnel',
+    });
+    const text = renderIptables(model, 'post-install', templates);
+    expect(installScriptsSize('', text).postInstallBase64).toBeLessThan(budget);
+  });
+});

@@ -234,3 +234,59 @@ describe('parseApiServerEndpoint', () => {
     expect(() => parseApiServerEndpoint(text)).toThrow(UsageError);
   });
 });
+
+describe('API server address: one clear problem per bad value', () => {
+  it.each([
+    ['0.0.0.0', 'unspecified'],
+    ['127.0.0.1', 'loopback'],
+    ['255.255.255.255', 'broadcast'],
+    ['224.0.0.1', 'multicast'],
+  ])('%s is refused as %s', (ip, range) => {
+    const problems = problemsOf({ ...valid, apiServer: { ip, port: 5443 } });
+    expect(problems).toEqual([
+      `API server IP ${ip} is ${range === 'unspecified' ? 'an' : 'a'} ${range} address, not a unicast address of an API server (--api-server)`,
+    ]);
+  });
+
+  it('null (already reported) validates the rest only', () => {
+    expect(problemsOf({ ...valid, apiServer: null })).toEqual([]);
+    expect(problemsOf({ ...valid, apiServer: null, containerCidrs: ['x'] })).toHaveLength(1);
+  });
+});
+
+describe('ports', () => {
+  it('default: the endpoint port; several: sorted, de-duplicated, multiport', () => {
+    expect(buildIptablesModel({ ...valid, portOnly: true }).ports).toEqual([5443]);
+    const m = buildIptablesModel({ ...valid, portOnly: true, ports: ['5444', 5443, 5444] });
+    expect(m.ports).toEqual([5443, 5444]);
+    expect(ruleArgs(m.rules[0]!)).toEqual([
+      '-s',
+      '172.16.0.0/16',
+      '-d',
+      '192.168.0.61',
+      '-p',
+      'tcp',
+      '-m',
+      'multiport',
+      '--dports',
+      '5443,5444',
+      '-m',
+      'comment',
+      '--comment',
+      'cce-harden: reject 172.16.0.0/16 to 192.168.0.61:5443,5444/tcp',
+      '-j',
+      'REJECT',
+    ]);
+    // Without --port-only every port is rejected; the list does not narrow the rule.
+    expect(buildIptablesModel({ ...valid, ports: [5444] }).rules[0]?.ports).toBeNull();
+  });
+
+  it('refuses bad ports and more than multiport takes', () => {
+    expect(problemsOf({ ...valid, portOnly: true, ports: ['0', 'x'] })).toEqual([
+      'port "0" is not a port number (1-65535) (--port)',
+      'port "x" is not a port number (1-65535) (--port)',
+    ]);
+    const many = Array.from({ length: 16 }, (_, i) => 6000 + i);
+    expect(problemsOf({ ...valid, portOnly: true, ports: many })[0]).toContain('at most 15');
+  });
+});

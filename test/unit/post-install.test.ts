@@ -3,8 +3,14 @@ import { buildIptablesModel } from '../../src/core/iptables.js';
 import {
   BLOCK_BEGIN,
   BLOCK_END,
+  INSTALL_SCRIPTS_BASE64_LIMIT,
   POST_INSTALL_KEY,
+  PRE_INSTALL_KEY,
+  RC_LOCAL_BEGIN,
+  RC_LOCAL_END,
   decodeBase64,
+  installScriptsSize,
+  judgeManagedBlock,
   encodeBase64,
   extractBlock,
   findBlock,
@@ -16,6 +22,7 @@ import {
   parseNodePool,
   postInstallOf,
   postInstallUpdateBody,
+  preInstallOf,
   type RawNodePool,
 } from '../../src/cloud/cce-wire.js';
 import { renderIptables, templatesForFormat } from '../../src/render/iptables.js';
@@ -123,7 +130,7 @@ describe('removeBlock / extractBlock', () => {
 describe('parseBlock', () => {
   it('reads the rules back from the rule lines', () => {
     expect(parseBlock(block)).toMatchObject({
-      version: 1,
+      version: 2,
       chain: 'FORWARD',
       apiServerIp: '192.168.0.61',
       portOnly: false,
@@ -135,10 +142,28 @@ describe('parseBlock', () => {
   it('reports an edited block', () => {
     const noRules = block
       .split('\n')
-      .filter((l) => !l.startsWith('cce_harden_rule '))
+      .filter((l) => !l.startsWith('cce_harden_rules '))
       .join('\n');
     expect(parseBlock(noRules).problems).toContain('the block has no rule lines');
 
+    const twoCalls = block.replace(
+      /^cce_harden_rules FORWARD (.*)$/m,
+      'cce_harden_rules FORWARD $1\ncce_harden_rules OUTPUT 192.168.0.62 all 10.9.0.0/16',
+    );
+    expect(parseBlock(twoCalls).problems).toEqual([
+      'the rule lines disagree on the chain',
+      'the rule lines disagree on the API server IP',
+    ]);
+    expect(parseBlock(block.replace(' all 172', ' $(reboot) 172')).problems).toHaveLength(1);
+  });
+
+  it('still reads version 1 blocks (one cce_harden_rule line per CIDR)', () => {
+    const v1 = [
+      '# cce-harden iptables rules v1 (network=tunnel chain=FORWARD apiserver=192.168.0.61:5443 match=all)',
+      "cce_harden_rule FORWARD -s 172.16.0.0/16 -d 192.168.0.61 -m comment --comment 'cce-harden: reject 172.16.0.0/16 to 192.168.0.61' -j REJECT",
+    ].join('\n');
+    const block = v1;
+    expect(parseBlock(v1)).toMatchObject({ version: 1, chain: 'FORWARD', problems: [] });
     const mixed = block.replace(
       /^cce_harden_rule FORWARD (.*)$/m,
       'cce_harden_rule FORWARD $1\ncce_harden_rule OUTPUT -s 10.9.0.0/16 -d 192.168.0.62 -j REJECT',
@@ -163,7 +188,7 @@ describe('parseBlock', () => {
   });
 
   it('has no version without the header', () => {
-    const p = parseBlock(block.replace(/^# cce-harden iptables rules v1 .*$/m, '# edited'));
+    const p = parseBlock(block.replace(/^# cce-harden iptables rules v2 .*$/m, '# edited'));
     expect(p.version).toBeNull();
     expect(p.problems).toContain('the block has no version header');
   });
@@ -218,5 +243,152 @@ describe('node pool post-install script', () => {
       },
     });
     expect(JSON.stringify(body)).not.toMatch(/login|sshKey|secret|rootVolume|flavor/);
+  });
+});
+
+describe('judgeManagedBlock: compliant only if the block runs, unchanged', () => {
+  const user = '#!/bin/bash\necho setup\n';
+  const edit = (from: string, to: string) => {
+    expect(block).toContain(from);
+    return `${user}${block.replace(from, to)}`;
+  };
+  const codes = (script: string) => judgeManagedBlock(script, block).map((p) => p.code);
+
+  it('accepts the block as rendered, also with CRLF line endings', () => {
+    expect(codes(upsertBlock(user, block))).toEqual([]);
+    expect(codes(upsertBlock(user, block).replaceAll('\n', '\r\n'))).toEqual([]);
+  });
+
+  it.each([
+    [
+      'the rule function body replaced by true',
+      () => edit('cce_harden_rule() {\n', 'cce_harden_rule() {\n  true; return 0\n'),
+    ],
+    [
+      'an exit 0 before the rules line',
+      () => edit('\ncce_harden_rules ', '\nexit 0\ncce_harden_rules '),
+    ],
+    [
+      'the setup call wrapped in a here-document',
+      () =>
+        edit('\nif sh "$cce_harden_f"', '\ncat <<\'X\'\nif sh "$cce_harden_f"').replace(
+          '\n# <<< cce-harden iptables <<<',
+          '\nX\n# <<< cce-harden iptables <<<',
+        ),
+    ],
+    [
+      '|| true on the setup call',
+      () => edit('if sh "$cce_harden_f"; then', 'if sh "$cce_harden_f" || true; then'),
+    ],
+    ['a changed comment', () => edit('Edits here are drift', 'Edits here are fine')],
+    ['one character', () => edit('-w 10 -C', '-w 1 -C')],
+  ])('drift: %s', (_name, script) => {
+    expect(codes(script())).toContain('block-edited');
+  });
+
+  it.each([
+    ['exit 0 before it', () => `${user}exit 0\n${block}`],
+    ['exit 0 and a comment before it', () => `${user}exit 0\n# done\n${block}`],
+    ['exec before it', () => `${user}exec /usr/bin/true\n${block}`],
+    ['return at the top level (a sourced script)', () => `${user}return 0\n${block}`],
+    ['exit inside a top-level { } group', () => `${user}{ echo x; exit 1; }\n${block}`],
+    ['a here-document around it', () => `${user}cat >/dev/null <<'EOF'\n${block}EOF\n`],
+    ['if false around it', () => `${user}if false; then\n${block}fi\n`],
+    ['a function around it', () => `${user}unused() {\n${block}}\n`],
+  ])('drift: the block cannot run: %s', (_name, script) => {
+    expect(codes(script())).toEqual(['block-unreachable']);
+  });
+
+  it.each([
+    ['a conditional exit before it', () => `${user}[ -x /bin/sh ] || exit 1\n${block}`],
+    ['exit in a function before it', () => `${user}die() { echo "$1"; exit 1; }\n${block}`],
+    ['exec with redirections only', () => `${user}exec >>/var/log/post.log 2>&1\n${block}`],
+    ['exit after it', () => `${user}${block}exit 0\n`],
+  ])('compliant: %s', (_name, script) => {
+    expect(codes(script())).toEqual([]);
+  });
+
+  it('missing and broken markers', () => {
+    expect(codes(user)).toEqual(['block-missing']);
+    expect(codes(`${user}${BLOCK_BEGIN}\n`)).toEqual(['block-markers-broken']);
+  });
+
+  it('works for the rc.local markers too', () => {
+    const rc = `${RC_LOCAL_BEGIN}\niptables-things\n${RC_LOCAL_END}\n`;
+    const markers = { begin: RC_LOCAL_BEGIN, end: RC_LOCAL_END };
+    expect(judgeManagedBlock(`#!/bin/sh -e\n${rc}exit 0\n`, rc, markers)).toEqual([]);
+    expect(
+      judgeManagedBlock(`#!/bin/sh -e\nexit 0\n${rc}`, rc, markers).map((p) => p.code),
+    ).toEqual(['block-unreachable']);
+  });
+});
+
+describe('upsertBlock puts the block where it runs', () => {
+  it.each([
+    [
+      'exit 0 followed by comments',
+      'echo a\nexit 0\n# the end\n\n',
+      'echo a\n',
+      'exit 0\n# the end\n\n',
+    ],
+    ['a trailing exec', 'echo a\nexec /sbin/init\n', 'echo a\n', 'exec /sbin/init\n'],
+    [
+      'an early exit with dead code after it',
+      'echo a\nexit 0\necho dead\n',
+      'echo a\n',
+      'exit 0\necho dead\n',
+    ],
+    [
+      'a conditional exit (kept before the block)',
+      '[ -x /a ] || exit 1\necho b\n',
+      '[ -x /a ] || exit 1\necho b\n',
+      '',
+    ],
+  ])('%s', (_name, script, before, after) => {
+    const out = upsertBlock(script, block);
+    expect(out).toBe(`${before}${block}${after}`);
+    expect(judgeManagedBlock(out, block)).toEqual([]);
+  });
+
+  it('moves an existing block that cannot run to where it does', () => {
+    const out = upsertBlock(`echo a\nexit 0\n${oldBlock}`, block);
+    expect(out).toBe(`echo a\n${block}exit 0\n`);
+  });
+});
+
+describe('installScriptsSize: CCE takes at most 10240 characters of Base64 for pre + post', () => {
+  it('measures both scripts as Base64 and accepts what fits', () => {
+    const size = installScriptsSize('echo pre\n', `echo post\n${block}`);
+    expect(size.preInstallBase64).toBe(encodeBase64('echo pre\n').length);
+    expect(size.postInstallBase64).toBe(encodeBase64(`echo post\n${block}`).length);
+    expect(size.total).toBe(size.preInstallBase64 + size.postInstallBase64);
+    expect(size.limit).toBe(INSTALL_SCRIPTS_BASE64_LIMIT);
+    expect(size.problem).toBeNull();
+  });
+
+  it('refuses with the numbers and what to do when it does not fit', () => {
+    const pre = 'x'.repeat(8000);
+    const size = installScriptsSize(pre, block);
+    expect(size.total).toBeGreaterThan(10240);
+    expect(size.problem).toContain(`${size.total} characters of Base64`);
+    expect(size.problem).toContain('at most 10240');
+    expect(size.problem).toContain(`by ${size.total - 10240} characters`);
+  });
+
+  it('exactly the limit fits', () => {
+    // 7680 bytes of text are 10240 characters of Base64.
+    expect(installScriptsSize('a'.repeat(7680), '').problem).toBeNull();
+    expect(installScriptsSize('a'.repeat(7681), '').problem).not.toBeNull();
+  });
+
+  it("reads a pool's pre-install script", () => {
+    const pool = {
+      metadata: { name: 'p', uid: 'u' },
+      spec: { nodeTemplate: { extendParam: { [PRE_INSTALL_KEY]: encodeBase64('echo pre\n') } } },
+    } as unknown as RawNodePool;
+    expect(preInstallOf(parseNodePool(pool, 'ShowNodePool', 'r'))).toEqual({
+      ok: true,
+      script: 'echo pre\n',
+    });
   });
 });

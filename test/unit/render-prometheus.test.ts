@@ -111,10 +111,12 @@ describe('renderPrometheus', () => {
     const evil = cluster({ name: HOSTILE, id: `id-${HOSTILE}`, region: 'r\\"\n', category: '<&>' });
     const families = parse(run([evil]));
     const sample = families.get('cce_harden_cluster_compliant')?.samples[0];
+    // Escape sequences and bidi overrides are removed; quotes, backslashes and line feeds survive.
+    const shown = 'a"b\\c\nd<e>&f\'gred';
     expect(sample?.labels).toEqual({
       region: 'r\\"\n',
-      cluster: HOSTILE,
-      cluster_id: `id-${HOSTILE}`,
+      cluster: shown,
+      cluster_id: `id-${shown}`,
       category: '<&>',
     });
   });

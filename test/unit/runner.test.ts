@@ -104,6 +104,7 @@ const pool = (id: string, script = ''): NodePool => ({
   name: `pool-${id}`,
   phase: '',
   postInstall: { ok: true, script },
+  preInstall: { ok: true, script: '' },
 });
 
 function standardWork(w: ReturnType<typeof world>): Work {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildIptablesModel, type IptablesInput } from '../../src/core/iptables.js';
-import { UsageError } from '../../src/core/errors.js';
+import { UnsafeError, UsageError } from '../../src/core/errors.js';
 import {
   POST_INSTALL_KEY,
   decodeBase64,
@@ -165,8 +165,8 @@ describe('checkStandardCluster', () => {
     const script = upsertBlock(
       USER_SCRIPT,
       facts().postInstallBlock.replace(
+        'cce-harden iptables rules v2 ',
         'cce-harden iptables rules v1 ',
-        'cce-harden iptables rules v0 ',
       ),
     );
     const r = checkStandardCluster(facts(), [pool('a', script)]);
@@ -262,5 +262,44 @@ describe('planNodePoolUpdates', () => {
     expect(() => planNodePoolUpdates(facts(), [p])).toThrow('not UTF-8');
     // ...unless it is left out.
     expect(planNodePoolUpdates(facts(), [p, pool('b', null)], ['b'])).toHaveLength(1);
+  });
+});
+
+describe('a block is compliant only if it runs, unchanged', () => {
+  const block = () => facts().postInstallBlock;
+
+  it('an edit that keeps the rule lines is drift: the managed block was edited', () => {
+    const edited = block().replace('cce_harden_rule() {\n', 'cce_harden_rule() {\n  return 0\n');
+    const r = checkStandardCluster(facts(), [pool('a', upsertBlock(USER_SCRIPT, edited))]);
+    expect(r.status).toBe('drift');
+    expect(codes(r)).toEqual(['post-install-block-edited', 'existing-nodes-not-visible']);
+    expect(r.findings[0]?.message).toContain('the managed block was edited');
+    // --install puts the rendered block back.
+    expect(r.changes).toHaveLength(1);
+  });
+
+  it('a block after exit 0 and a comment is drift, and --install moves it before the exit', () => {
+    const script = `${USER_SCRIPT}exit 0\n# end of site setup\n${block()}`;
+    const r = checkStandardCluster(facts(), [pool('a', script)]);
+    expect(codes(r)).toEqual(['post-install-block-unreachable', 'existing-nodes-not-visible']);
+    expect(r.findings[0]?.message).toContain('line 3 ends the script');
+    const written = r.changes[0]?.after;
+    expect(written).toBe(`${USER_SCRIPT}${block()}exit 0\n# end of site setup\n`);
+  });
+
+  it('refuses a pool whose scripts would exceed 10240 characters of Base64, with the numbers', () => {
+    const big = pool('a', USER_SCRIPT);
+    big.spec.nodeTemplate!.extendParam!['alpha.cce/preInstall'] = encodeBase64('#'.repeat(6000));
+    expect(() => planNodePoolUpdates(facts(), [big])).toThrow(UnsafeError);
+    try {
+      planNodePoolUpdates(facts(), [big]);
+    } catch (err) {
+      expect((err as Error).message).toMatch(
+        /would be \d+ characters of Base64 \(pre 8000, post \d+\); CCE accepts at most 10240/,
+      );
+    }
+    const r = checkStandardCluster(facts(), [big]);
+    expect(r.changes).toEqual([]);
+    expect(codes(r)).toContain('nodepool-not-updatable');
   });
 });

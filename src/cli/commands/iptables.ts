@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { quote } from 'shell-quote';
 import { UsageError } from '../../core/errors.js';
 import { ExitCode } from '../../core/exit-codes.js';
 import {
@@ -19,9 +19,10 @@ import {
 } from '../../render/iptables.js';
 import { renderJson } from '../../render/json.js';
 import type { CommandContext } from '../context.js';
-import { emitReport, emitText } from '../output.js';
+import { emitReport } from '../output.js';
 import { buildRunReport, executePlans, observeRegions, type ObservedRegion } from '../pipeline.js';
 import { modelForCluster } from '../standard-facts.js';
+import { writeOutputFile, writeStream } from '../write-file.js';
 import { TEMPLATES_DIR, loadTemplates } from '../templates-dir.js';
 
 /** Options of `cce-harden iptables`; the wizard fills the same type. */
@@ -33,6 +34,8 @@ export interface IptablesOptions {
   format: string;
   out?: string | undefined;
   portOnly: boolean;
+  /** `--port` (repeatable): the ports to deny with --port-only; default the endpoint's port. */
+  ports?: string[] | undefined;
   install: boolean;
   nodepools: string[];
   dryRun: boolean;
@@ -71,13 +74,18 @@ function validateOptions(opts: IptablesOptions): void {
   }
   if (opts.install && opts.out)
     problems.push('--out is for rendering; --install writes to the node pools.');
+  if ((opts.ports ?? []).length > 0 && !opts.portOnly)
+    problems.push(
+      '--port goes with --port-only; without it every port of the API server is rejected.',
+    );
   if (problems.length > 0) throw new UsageError(problems, 'See `cce-harden iptables --help`.');
 }
 
 /** Offline: every value is parsed strictly; all problems are reported at once (exit 64). */
 function offlineModel(opts: IptablesOptions): IptablesModel {
   const problems: string[] = [];
-  let apiServer = { ip: '0.0.0.0', port: 5443 };
+  // An address that cannot be read is one problem; the rest is validated without it.
+  let apiServer: { ip: string; port: number } | null = null;
   try {
     apiServer = parseApiServerEndpoint(opts.apiServer ?? '');
   } catch (err) {
@@ -90,6 +98,7 @@ function offlineModel(opts: IptablesOptions): IptablesModel {
       containerCidrs: opts.containerCidrs,
       network: opts.network ?? '',
       portOnly: opts.portOnly,
+      ports: opts.ports,
     });
     if (problems.length === 0) return model;
   } catch (err) {
@@ -123,15 +132,28 @@ export async function renderModel(
   const format = opts.format as IptablesFormat;
   const text = renderIptables(model, format, await loadTemplates(templatesForFormat(format)));
   if (opts.out) {
-    await writeFile(opts.out, text, { mode: format === 'post-install' ? 0o644 : 0o755 });
+    const written = await writeOutputFile(opts.out, ctx.output.redact?.(text) ?? text, {
+      mode: format === 'post-install' ? 0o644 : 0o755,
+      force: Boolean(ctx.output.force),
+      confirmReplace: ctx.output.confirmReplace,
+    });
     ctx.ui.info(`Wrote the ${format} for ${clusterName ?? 'the given network'} to ${opts.out}.`);
+    if (ctx.output.format === 'json') {
+      await writeStream(
+        ctx.io.stdout,
+        renderJson({ ...buildRunReport(ctx, []), rendered: { format, text, model }, written }),
+      );
+    }
   } else if (ctx.output.format === 'json') {
-    emitText(ctx.io, renderJson({ ...buildRunReport(ctx, []), rendered: { format, text, model } }));
+    await writeStream(
+      ctx.io.stdout,
+      renderJson({ ...buildRunReport(ctx, []), rendered: { format, text, model } }),
+    );
   } else {
-    emitText(ctx.io, text);
+    await writeStream(ctx.io.stdout, text);
   }
   ctx.ui.info(
-    `${model.rules.length} REJECT rule(s) on ${model.chain} (${model.network === 'vpc' ? 'VPC network' : 'container tunnel network'}) for ${model.containerCidrs.join(', ')} -> ${model.apiServer.ip}${model.portOnly ? `:${model.apiServer.port}/tcp` : ''}.`,
+    `${model.rules.length} REJECT rule(s) on ${model.chain} (${model.network === 'vpc' ? 'VPC network' : 'container tunnel network'}) for ${model.containerCidrs.join(', ')} -> ${model.apiServer.ip}${model.portOnly ? `:${model.ports.join(',')}/tcp` : ''}.`,
   );
   ctx.ui.info(isolationNote());
   return ExitCode.ok;
@@ -153,20 +175,21 @@ async function observeOne(
     all: false,
     withPreflight: false,
     portOnly: opts.portOnly,
+    ports: opts.ports,
   });
   const region = regions[0];
   const obs = region?.observed.clusters[0];
   if (!region || !obs) throw new UsageError('Pass --cluster <name|id>.');
-  return { obs: standardOnly(obs, opts.portOnly), region };
+  return { obs: standardOnly(obs), region };
 }
 
-function standardOnly(obs: ClusterObservation, portOnly: boolean): StandardObservation {
+function standardOnly(obs: ClusterObservation): StandardObservation {
   if (obs.kind === 'standard') return obs;
   if (obs.kind === 'turbo') {
-    modelForCluster(obs.facts, portOnly); // throws the Turbo error, which points to `apply`
+    modelForCluster(obs.facts, false); // throws the Turbo error, which points to `apply`
   }
   if (obs.kind === 'failed') {
-    if (obs.facts?.isTurbo) modelForCluster(obs.facts, portOnly);
+    if (obs.facts?.isTurbo) modelForCluster(obs.facts, false);
     throw obs.error;
   }
   throw new UsageError(`${obs.facts.name} is not a CCE standard cluster.`);
@@ -189,7 +212,7 @@ export async function installObserved(
   observed: ClusterObservation,
   region: ObservedRegion,
 ): Promise<number> {
-  const obs = standardOnly(observed, opts.portOnly);
+  const obs = standardOnly(observed);
   const plan = planPools(obs, {
     selectedPools: opts.nodepools.length > 0 ? opts.nodepools : undefined,
   });
@@ -201,7 +224,7 @@ export async function installObserved(
       `${plan.changes.filter((c) => !('skip' in c && c.skip)).length} node pool(s) of ${obs.facts.name}`,
     replan: planCheck,
   });
-  const existingNodesHint = `Existing nodes are not changed by this: run the script once on each (as root): cce-harden iptables --cluster ${obs.facts.name} --format script --out cce-harden-iptables.sh, copy it to the nodes, then sh cce-harden-iptables.sh.`;
+  const existingNodesHint = `Existing nodes are not changed by this: run the script once on each (as root): ${quote(['cce-harden', 'iptables', '--cluster', obs.facts.name])} --format script --out cce-harden-iptables.sh, copy it to the nodes, then sh cce-harden-iptables.sh.`;
   if (pending === 0 && ctx.output.format === 'text' && !ctx.global.quiet) {
     ctx.ui.info('Nothing to do: every selected node pool already carries the current block.');
   }

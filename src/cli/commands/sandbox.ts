@@ -1,3 +1,4 @@
+import { UsageError } from '../../core/errors.js';
 import { ExitCode } from '../../core/exit-codes.js';
 import type { CommandContext } from '../context.js';
 import { pick } from '../config.js';
@@ -33,21 +34,38 @@ export async function runInSandbox(
 ): Promise<number> {
   const sandbox = await import('../../sandbox/index.js');
   const stateFile = pick(ctx.env, 'sandboxState') ?? sandbox.defaultSandboxStatePath(ctx.io.env);
-  return sandbox.withPersistentSandbox(stateFile, async (handle) => {
-    const env = {
-      ...ctx.env,
-      HUAWEICLOUD_SDK_SECURITY_TOKEN: undefined,
-      HW_SECURITY_TOKEN: undefined,
-      ...sandboxEnv(handle.url, sandbox.SANDBOX_CREDENTIALS, handle.world.projects),
-    };
-    ctx.ui.info(`(sandbox: ${stateFile})`);
-    return run({
-      ...ctx,
-      env,
-      // Flags still pick the region; project ids come from the sandbox world.
-      global: { ...ctx.global, projectId: undefined },
-    });
-  });
+  return stateFileErrors(sandbox, () =>
+    sandbox.withPersistentSandbox(stateFile, async (handle) => {
+      const env = {
+        ...ctx.env,
+        HUAWEICLOUD_SDK_SECURITY_TOKEN: undefined,
+        HW_SECURITY_TOKEN: undefined,
+        ...sandboxEnv(handle.url, sandbox.SANDBOX_CREDENTIALS, handle.world.projects),
+      };
+      ctx.ui.info(`(sandbox: ${stateFile})`);
+      return run({
+        ...ctx,
+        env,
+        // Flags still pick the region; project ids come from the sandbox world.
+        global: { ...ctx.global, projectId: undefined },
+      });
+    }),
+  );
+}
+
+/** A state file that is not ours is a usage problem (the variable names the wrong file). */
+async function stateFileErrors<T>(
+  sandbox: typeof import('../../sandbox/index.js'),
+  fn: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof sandbox.SandboxStateError) {
+      throw new UsageError(err.message, 'The file was not changed.');
+    }
+    throw err;
+  }
 }
 
 /** `cce-harden sandbox`: the emulator in the foreground, or --reset of the --sandbox state. */
@@ -58,7 +76,7 @@ export async function runSandboxCommand(
   const sandbox = await import('../../sandbox/index.js');
   if (opts.reset) {
     const stateFile = pick(ctx.env, 'sandboxState') ?? sandbox.defaultSandboxStatePath(ctx.io.env);
-    await sandbox.resetSandboxState(stateFile);
+    await stateFileErrors(sandbox, () => sandbox.resetSandboxState(stateFile));
     ctx.io.stderr.write(`Sandbox state reset to the demo world: ${stateFile}\n`);
     return ExitCode.ok;
   }
@@ -68,6 +86,14 @@ export async function runSandboxCommand(
     Object.entries(env)
       .map(([k, v]) => `export ${k}=${v}`)
       .join('\n') + '\n',
+  );
+  // Keyless instead: an ID token file issued by the sandbox's identity provider (docs/keyless.md).
+  const tokenFile = handle.federation.writeIdTokenFile();
+  ctx.io.stdout.write(
+    '# Keyless instead (OIDC federation; the token is valid for an hour):\n' +
+      '#   unset HUAWEICLOUD_SDK_AK HUAWEICLOUD_SDK_SK HUAWEICLOUD_SDK_PROJECT_ID\n' +
+      `#   export HUAWEICLOUD_SDK_IDP_ID=${handle.federation.idpId} HUAWEICLOUD_SDK_ID_TOKEN_FILE=${tokenFile}\n` +
+      `# Or as an ECS with an agency: unset those three and export CCE_HARDEN_METADATA_ENDPOINT=${handle.url}\n`,
   );
   ctx.io.stderr.write(
     `Sandbox CCE + VPC v3 API listening on ${handle.url} with the demo world (in memory).\n` +

@@ -108,14 +108,16 @@ export function missingSettings(
   flags: { region?: string | undefined; projectId?: string | undefined },
 ): { credentials: MissingSetting[]; region: MissingSetting | null } {
   const credentials: MissingSetting[] = [];
-  if (!pick(env, 'ak')) {
+  // OIDC federation replaces the key pair (cloud/credentials.ts).
+  const federated = Boolean(pick(env, 'idpId') && pick(env, 'idTokenFile'));
+  if (!federated && !pick(env, 'ak')) {
     credentials.push({
       variable: 'HUAWEICLOUD_SDK_AK',
       example: '<access key id>',
       note: 'or HW_ACCESS_KEY',
     });
   }
-  if (!pick(env, 'sk')) {
+  if (!federated && !pick(env, 'sk')) {
     credentials.push({
       variable: 'HUAWEICLOUD_SDK_SK',
       example: '<secret access key>',

@@ -1,6 +1,6 @@
 /**
- * Error bodies differ per service, and the SDK only understands some of them (reference §2.6,
- * §4.6, §5): the gateway, VPC and IAM send snake_case `error_code`/`error_msg`/`request_id`; CCE
+ * Error bodies differ per service, and the SDK only understands some of them (docs/cloud-api.md,
+ * "Errors"): the gateway, VPC and IAM send snake_case `error_code`/`error_msg`/`request_id`; CCE
  * sends camelCase `errorCode`/`errorMessage` (which the SDK does not parse: tests of the CLI must
  * cope with that, so the sandbox reproduces it).
  */

@@ -1,6 +1,6 @@
 /**
  * The decoded query string. The VPC API takes most filters as repeated keys
- * (`name=a&name=b`, reference §4.2), so every key maps to a list.
+ * (`name=a&name=b`, docs/cloud-api.md, "VPC: security groups and rules"), so every key maps to a list.
  */
 export class Query {
   private readonly map = new Map<string, string[]>();

@@ -1,6 +1,7 @@
 import type { Query } from './query.js';
 import type { World, WorldProject } from '../world.js';
 import type { ErrorFlavor } from './api-failure.js';
+import type { PagingQuirks } from '../faults.js';
 
 export interface RouteContext {
   world: World;
@@ -12,6 +13,8 @@ export interface RouteContext {
   body: unknown;
   requestId: string;
   now: Date;
+  /** Pagination misbehaviour from fault injection; `{}` normally. */
+  paging: PagingQuirks;
 }
 
 export interface Reply {
@@ -27,6 +30,8 @@ export interface Reply {
 export type ProjectScope = 'path' | 'header' | 'none';
 
 export interface Route {
+  /** The API's operation name (the SDK method in PascalCase), e.g. `ListClusters`. */
+  operation: string;
   method: string;
   pattern: string;
   scope: ProjectScope;

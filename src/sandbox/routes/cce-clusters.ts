@@ -9,8 +9,9 @@ export function requireCluster(p: WorldProject, id: string): WorldCluster {
   return c;
 }
 
-/** ListClusters (reference §2.2): no pagination, `status`/`type`/`version` filters. */
+/** ListClusters (docs/cloud-api.md, "CCE: clusters"): no pagination, `status`/`type`/`version` filters. */
 const listClusters: Route = {
+  operation: 'ListClusters',
   method: 'GET',
   pattern: '/api/v3/projects/:pid/clusters',
   scope: 'path',
@@ -32,6 +33,7 @@ const listClusters: Route = {
 };
 
 const showCluster: Route = {
+  operation: 'ShowCluster',
   method: 'GET',
   pattern: '/api/v3/projects/:pid/clusters/:cid',
   scope: 'path',
@@ -42,10 +44,11 @@ const showCluster: Route = {
 };
 
 /**
- * ListAddonInstances: no project in the path (reference §2.1), the project comes from
+ * ListAddonInstances: no project in the path (docs/cloud-api.md, "CCE: paths"), the project comes from
  * X-Project-Id; `cluster_id` is required.
  */
 const listAddons: Route = {
+  operation: 'ListAddonInstances',
   method: 'GET',
   pattern: '/api/v3/addons',
   scope: 'header',

@@ -3,10 +3,11 @@ import type { Route } from '../http/router.js';
 
 /**
  * IAM KeystoneListProjects, which the SDK calls to resolve a project id when a client is built
- * with `withRegion()` and no project id (reference §7). Each region has exactly one project, so
+ * with `withRegion()` and no project id (docs/cloud-api.md, "Projects (IAM)"). Each region has exactly one project, so
  * the SDK never falls through to *creating* one.
  */
 const listProjects: Route = {
+  operation: 'KeystoneListProjects',
   method: 'GET',
   pattern: '/v3/projects',
   scope: 'none',
@@ -30,10 +31,11 @@ const listProjects: Route = {
 };
 
 /**
- * The SDK creates an IAM project when the lookup finds none (reference §7). A hardening tool must
+ * The SDK creates an IAM project when the lookup finds none (docs/cloud-api.md, "Projects (IAM)"). A hardening tool must
  * never do that, so the sandbox refuses it loudly; tests assert it never appears in the log.
  */
 const createProject: Route = {
+  operation: 'KeystoneCreateProject',
   method: 'POST',
   pattern: '/v3/projects',
   scope: 'none',

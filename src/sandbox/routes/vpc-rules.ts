@@ -12,20 +12,21 @@ const BASE = '/v3/:pid/vpc/security-group-rules';
 
 const DRY_RUN_MESSAGE = 'Request validation has been passed with dry run...';
 
-/** ListSecurityGroupRules with the filters of reference §4.2; repeated keys mean "any of". */
+/** ListSecurityGroupRules with the filters of docs/cloud-api.md, "VPC: security groups and rules"; repeated keys mean "any of". */
 const listRules: Route = {
+  operation: 'ListSecurityGroupRules',
   method: 'GET',
   pattern: BASE,
   scope: 'path',
   flavor: 'snake',
-  handle({ project, query, requestId }) {
+  handle({ project, query, requestId, paging }) {
     const sgIds = query.all('security_group_id');
     // One group is the common case (idempotency check): serve it from the index.
     const source =
       sgIds.length === 1 ? rulesOf(project, sgIds[0] ?? '') : project.securityGroupRules;
     const tests = ruleFilters(query);
     const items = source.filter((r) => tests.every((t) => t(r)));
-    const { page, page_info } = paginate(items, query);
+    const { page, page_info } = paginate(items, query, paging);
     return { status: 200, body: { request_id: requestId, security_group_rules: page, page_info } };
   },
 };
@@ -89,7 +90,7 @@ function ruleFilters(query: RouteContext['query']): RuleTest[] {
   return tests;
 }
 
-/** A bare IP in the filter matches the stored `/32` form (reference §4.2). */
+/** A bare IP in the filter matches the stored `/32` form (docs/cloud-api.md, "VPC: security groups and rules"). */
 function normalisePrefixFilter(p: string): string {
   try {
     return normaliseCidr(p, p.includes(':') ? 'IPv6' : 'IPv4');
@@ -99,6 +100,7 @@ function normalisePrefixFilter(p: string): string {
 }
 
 const showRule: Route = {
+  operation: 'ShowSecurityGroupRule',
   method: 'GET',
   pattern: `${BASE}/:rid`,
   scope: 'path',
@@ -110,6 +112,7 @@ const showRule: Route = {
 };
 
 const createRule: Route = {
+  operation: 'CreateSecurityGroupRule',
   method: 'POST',
   pattern: BASE,
   scope: 'path',
@@ -135,6 +138,7 @@ const createRule: Route = {
 
 /** BatchCreate: all or nothing; `ignore_duplicate` skips rules that already exist. */
 const batchCreateRules: Route = {
+  operation: 'BatchCreateSecurityGroupRules',
   method: 'POST',
   pattern: '/v3/:pid/vpc/security-groups/:sgid/security-group-rules/batch-create',
   scope: 'path',
@@ -168,6 +172,7 @@ const batchCreateRules: Route = {
 };
 
 const deleteRule: Route = {
+  operation: 'DeleteSecurityGroupRule',
   method: 'DELETE',
   pattern: `${BASE}/:rid`,
   scope: 'path',

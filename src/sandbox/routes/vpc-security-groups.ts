@@ -4,13 +4,14 @@ import { requireGroup, rulesOf } from './vpc-lookup.js';
 
 const BASE = '/v3/:pid/vpc/security-groups';
 
-/** ListSecurityGroups: exact-match filters on repeated `id`/`name`/`description` (reference §4.2). */
+/** ListSecurityGroups: exact-match filters on repeated `id`/`name`/`description` (docs/cloud-api.md, "VPC: security groups and rules"). */
 const listSecurityGroups: Route = {
+  operation: 'ListSecurityGroups',
   method: 'GET',
   pattern: BASE,
   scope: 'path',
   flavor: 'snake',
-  handle({ project, query, requestId }) {
+  handle({ project, query, requestId, paging }) {
     const ids = new Set(query.all('id'));
     const names = new Set(query.all('name'));
     const descriptions = new Set(query.all('description'));
@@ -22,13 +23,14 @@ const listSecurityGroups: Route = {
         (descriptions.size === 0 || descriptions.has(g.description)) &&
         (eps === undefined || eps === 'all_granted_eps' || eps === g.enterprise_project_id),
     );
-    const { page, page_info } = paginate(items, query);
+    const { page, page_info } = paginate(items, query, paging);
     return { status: 200, body: { request_id: requestId, security_groups: page, page_info } };
   },
 };
 
 /** ShowSecurityGroup includes the group's rules. */
 const showSecurityGroup: Route = {
+  operation: 'ShowSecurityGroup',
   method: 'GET',
   pattern: `${BASE}/:sgid`,
   scope: 'path',

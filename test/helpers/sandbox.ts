@@ -1,0 +1,56 @@
+/**
+ * Starting and stopping sandboxes in tests. `sandboxPerTest()` (call it at the top of a file or
+ * a describe block) returns a starter; every sandbox it started is closed after each test.
+ * `sandboxPerFile()` starts one sandbox before the file's tests, clears its request log and
+ * faults before each test, and closes it at the end.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import {
+  demoWorld,
+  startSandbox,
+  type SandboxHandle,
+  type SandboxOptions,
+  type World,
+} from '../../src/sandbox/index.js';
+
+export type StartSandbox = (
+  world?: World,
+  opts?: Omit<SandboxOptions, 'world'>,
+) => Promise<SandboxHandle>;
+
+export function sandboxPerTest(): StartSandbox {
+  let open: SandboxHandle[] = [];
+  afterEach(async () => {
+    const closing = open;
+    open = [];
+    await Promise.all(closing.map((h) => h.close()));
+  });
+  return async (world = demoWorld(), opts = {}) => {
+    const h = await startSandbox({ ...opts, world });
+    open.push(h);
+    return h;
+  };
+}
+
+export interface FileSandbox {
+  /** The running sandbox; read it inside tests and hooks (it exists once `beforeAll` ran). */
+  readonly h: SandboxHandle;
+}
+
+export function sandboxPerFile(opts: SandboxOptions | (() => SandboxOptions) = {}): FileSandbox {
+  let handle: SandboxHandle | undefined;
+  beforeAll(async () => {
+    handle = await startSandbox(typeof opts === 'function' ? opts() : opts);
+  });
+  afterAll(() => handle?.close());
+  beforeEach(() => {
+    handle?.clearLog();
+    handle?.faults.clear();
+  });
+  return {
+    get h() {
+      if (!handle) throw new Error('the sandbox is not started yet (use it inside a test)');
+      return handle;
+    },
+  };
+}
