@@ -2,6 +2,7 @@ import type {
   CreateRuleResult,
   PodInterface,
   PodInterfaceReader,
+  ProjectRuleFilter,
   RuleStore,
   SecurityGroup,
   SgRule,
@@ -108,15 +109,17 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
    * more than MAX_PAGES pages is an error (a server that loops); an item id seen on an earlier
    * page is kept once.
    */
-  private async paginate<T extends { id: string }>(
+  private async paginate<W extends { id: string }, T = W>(
     operation: string,
     fetchPage: (marker: string | undefined) => Promise<unknown>,
     key: string,
-    item: z.ZodType<T>,
+    item: z.ZodType<W>,
     what: string,
+    map: (items: W[]) => T[] = (items) => items as unknown as T[],
   ): Promise<T[]> {
-    const out = new Map<string, T>();
-    const seen = new Set<string>();
+    const out: T[] = [];
+    const ids = new Set<string>();
+    const markers = new Set<string>();
     let marker: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
       const res = await this.retrier.run(operation, () => fetchPage(marker));
@@ -125,18 +128,22 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
         region: this.region,
         what,
       }) as { page_info?: { next_marker?: string | null } | null } & Record<string, unknown>;
-      const items = parsed[key] as T[];
-      for (const it of items) if (!out.has(it.id)) out.set(it.id, it);
+      const items = parsed[key] as W[];
+      // An item already seen on an earlier page counts once.
+      const fresh = items.filter((it) => !ids.has(it.id) && ids.add(it.id));
+      // Each page is mapped (normalised, filtered) as it arrives: a large project's rules are
+      // never all held in their wire form at once.
+      for (const mapped of map(fresh)) out.push(mapped);
       const next = parsed.page_info?.next_marker;
-      if (!next || items.length === 0) return [...out.values()];
-      if (seen.has(next)) {
+      if (!next || items.length === 0) return out;
+      if (markers.has(next)) {
         throw new CloudError(
           `${operation} in ${this.region || 'the region'} returned the page marker ${JSON.stringify(next)} a second time: the listing would never end.`,
           { operation },
           'Try again later; if it persists, report it to the cloud provider.',
         );
       }
-      seen.add(next);
+      markers.add(next);
       marker = next;
     }
     throw new CloudError(
@@ -146,15 +153,15 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
   }
 
   async listSecurityGroups(): Promise<SecurityGroup[]> {
-    const groups = await this.paginate(
+    return this.paginate(
       'ListSecurityGroups',
       (marker) =>
         this.client.listSecurityGroups({ limit: this.pageSize, ...(marker ? { marker } : {}) }),
       'security_groups',
       WireGroupSchema,
       'a security group list',
+      (page) => page.map((g) => ({ id: g.id, name: g.name, description: g.description ?? '' })),
     );
-    return groups.map((g) => ({ id: g.id, name: g.name, description: g.description ?? '' }));
   }
 
   async listRules(
@@ -179,11 +186,36 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
         'security_group_rules',
         WireRuleSchema,
         'a security group rule list',
+        (page) => page.map(normalizeRule),
       ),
     );
-    // A rule is in one group, hence in one chunk; dedupe anyway, by id.
-    const byId = new Map(perChunk.flat().map((r) => [r.id, r] as const));
-    return [...byId.values()].map(normalizeRule);
+    // A rule is in one group, hence in one chunk: the chunks do not overlap.
+    return perChunk.flat();
+  }
+
+  /**
+   * ListSecurityGroupRules without group ids: the rules of the whole project that pass the
+   * server-side filters, page by page; each page is normalised and `keep` applied at once.
+   */
+  async listProjectRules(
+    filter: ProjectRuleFilter,
+    keep: (rule: SgRule) => boolean = () => true,
+  ): Promise<SgRule[]> {
+    return this.paginate(
+      'ListSecurityGroupRules',
+      (marker) =>
+        this.client.listSecurityGroupRules({
+          direction: filter.direction,
+          ...(filter.action ? { action: filter.action } : {}),
+          ...(filter.priority ? { priority: [...filter.priority] } : {}),
+          limit: this.pageSize,
+          ...(marker ? { marker } : {}),
+        }),
+      'security_group_rules',
+      WireRuleSchema,
+      'a security group rule list',
+      (page) => page.map(normalizeRule).filter(keep),
+    );
   }
 
   /**

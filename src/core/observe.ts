@@ -8,6 +8,8 @@ import { mapLimit } from './concurrency.js';
 import { CloudError, UsageError } from './errors.js';
 import type { Finding } from './report.js';
 import { toReportError } from './report-error.js';
+import { rulesOfGroup } from './rule.js';
+import { fetchDecidingRules } from './rule-fetch.js';
 import { findEniSecurityGroup } from './security-group.js';
 import type { StandardFacts } from './standard-check.js';
 import type {
@@ -186,6 +188,7 @@ export async function observeRegion(
     const observed = await readGroupRules(
       ports,
       withGroup.map((t) => ({ ref: t.ref, region, facts: t.facts, group: t.group })),
+      groups.length,
     );
     withGroup.forEach((t, i) => (slots[t.index] = observed[i] ?? null));
   }
@@ -195,17 +198,22 @@ export async function observeRegion(
   return { region, clusters, groups };
 }
 
-/** One ListSecurityGroupRules batch for the groups of several Turbo clusters. */
+/**
+ * The deciding rules of several Turbo clusters' groups in as few requests as the fleet allows
+ * (group by group, or project-wide for a fleet: core/rule-fetch.ts).
+ */
 async function readGroupRules(
   ports: ObservePorts,
   items: { ref: string; region: string; facts: ReadyFacts; group: SecurityGroup }[],
+  projectGroupCount: number,
 ): Promise<ClusterObservation[]> {
   if (items.length === 0) return [];
   let rules: SgRule[];
   try {
-    rules = await ports.rules.listRules(
+    rules = await fetchDecidingRules(
+      ports.rules,
       items.map((i) => i.group.id),
-      { direction: 'egress' },
+      projectGroupCount,
     );
   } catch (err) {
     return items.map((i) => failed(i.ref, i.region, i.facts, err));
@@ -213,7 +221,7 @@ async function readGroupRules(
   return items.map((i) => ({
     kind: 'turbo' as const,
     ...i,
-    rules: rules.filter((r) => r.securityGroupId === i.group.id),
+    rules: rulesOfGroup(rules, i.group.id),
     preflight: null,
   }));
 }
@@ -231,7 +239,7 @@ export async function observeWithGroup(
   try {
     const facts = readyFacts(obs.facts);
     const group = findEniSecurityGroup(groups, facts.name, securityGroupId);
-    const [observed] = await readGroupRules(ports, [{ ...obs, facts, group }]);
+    const [observed] = await readGroupRules(ports, [{ ...obs, facts, group }], groups.length);
     return observed ?? failed(obs.ref, obs.region, obs.facts, new Error('no observation'));
   } catch (err) {
     return failed(obs.ref, obs.region, obs.facts, err);
@@ -246,8 +254,8 @@ export async function reobserve(
   if (obs.kind === 'failed') return obs;
   try {
     if (obs.kind === 'turbo') {
-      const rules = await ports.rules.listRules([obs.group.id], { direction: 'egress' });
-      return { ...obs, rules: rules.filter((r) => r.securityGroupId === obs.group.id) };
+      const rules = await fetchDecidingRules(ports.rules, [obs.group.id], 0);
+      return { ...obs, rules: rulesOfGroup(rules, obs.group.id) };
     }
     return { ...obs, pools: await ports.clusters.listNodePools(obs.facts.id) };
   } catch (err) {

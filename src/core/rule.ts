@@ -64,7 +64,8 @@ function coversIp(prefix: string | null, ip: string): 'exact' | 'wider' | false 
   if (prefix === null || prefix === '') return 'wider';
   try {
     const target = ipaddr.IPv4.parse(ip);
-    if (ipaddr.IPv4.isValidFourPartDecimal(prefix)) {
+    // A CIDR is never a bare address; asking first would cost a thrown error per rule.
+    if (!prefix.includes('/') && ipaddr.IPv4.isValidFourPartDecimal(prefix)) {
       return ipaddr.IPv4.parse(prefix).toString() === target.toString() ? 'exact' : false;
     }
     const [net, bits] = ipaddr.IPv4.parseCIDR(prefix);
@@ -133,6 +134,31 @@ export function describeRule(rule: SgRuleSpec | SgRule): string {
   return `${rule.direction} ${rule.action} ${proto}${ports} -> ${dest} priority ${rule.priority}`;
 }
 
+/**
+ * The rules of one group, in the order read. A fleet evaluates every cluster against the same
+ * list, so the list is indexed by group id once (one pass) and looked up per cluster. The list
+ * must not be changed after it is read (a changed length rebuilds the index).
+ */
+export function rulesOfGroup(rules: readonly SgRule[], securityGroupId: string): SgRule[] {
+  let hit = ruleIndexes.get(rules);
+  if (!hit || hit.length !== rules.length) {
+    const byGroup = new Map<string, SgRule[]>();
+    for (const r of rules) {
+      const list = byGroup.get(r.securityGroupId);
+      if (list) list.push(r);
+      else byGroup.set(r.securityGroupId, [r]);
+    }
+    hit = { length: rules.length, byGroup };
+    ruleIndexes.set(rules, hit);
+  }
+  return [...(hit.byGroup.get(securityGroupId) ?? [])];
+}
+
+const ruleIndexes = new WeakMap<
+  readonly SgRule[],
+  { length: number; byGroup: Map<string, SgRule[]> }
+>();
+
 export interface RuleEvaluation {
   /** The rule that satisfies the desired one (enabled), preferring an equivalent one. */
   match: { rule: SgRule; kind: RuleMatch } | null;
@@ -155,8 +181,8 @@ export function evaluateRules(
   group: { id: string; name: string },
 ): RuleEvaluation {
   const findings: Finding[] = [];
-  const candidates = rules
-    .filter((r) => r.securityGroupId === desired.securityGroupId)
+  const own = rulesOfGroup(rules, desired.securityGroupId);
+  const candidates = own
     .map((rule) => ({ rule, kind: matchRule(rule, desired) }))
     .filter((c): c is { rule: SgRule; kind: RuleMatch } => c.kind !== null);
   const enabled = candidates.filter((c) => c.rule.enabled);
@@ -187,8 +213,7 @@ export function evaluateRules(
     });
   }
 
-  for (const rule of rules) {
-    if (rule.securityGroupId !== desired.securityGroupId) continue;
+  for (const rule of own) {
     if (Number(rule.priority) === 1 && allowsApiServer(rule, desired)) {
       findings.push({
         code: 'allow-rule-priority-1',

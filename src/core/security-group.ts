@@ -16,13 +16,61 @@ export function isProtectedGroup(group: Pick<SecurityGroup, 'name'>): boolean {
   return PROTECTED_GROUP.test(group.name);
 }
 
+const ENI_MARK = '-cce-eni-';
+const ENI_SUFFIX = /^[A-Za-z0-9]+$/;
+
+/**
+ * The cluster a group name `<cluster>-cce-eni-<id>` belongs to, or null. The id has no `-`, so
+ * the split is at the last `-cce-eni-`: a name belongs to at most one cluster name, the one
+ * `eniGroupPattern` would match.
+ */
+export function eniGroupClusterName(groupName: string): string | null {
+  const at = groupName.lastIndexOf(ENI_MARK);
+  if (at < 0) return null;
+  return ENI_SUFFIX.test(groupName.slice(at + ENI_MARK.length)) ? groupName.slice(0, at) : null;
+}
+
+/** Groups by the cluster name their ENI name carries, and by id; built in one pass. */
+export interface GroupIndex {
+  eniByCluster: Map<string, SecurityGroup[]>;
+  byId: Map<string, SecurityGroup>;
+}
+
+export function indexGroups(groups: readonly SecurityGroup[]): GroupIndex {
+  const eniByCluster = new Map<string, SecurityGroup[]>();
+  const byId = new Map<string, SecurityGroup>();
+  for (const g of groups) {
+    // The first of equal ids wins, as a linear search would find it.
+    if (!byId.has(g.id)) byId.set(g.id, g);
+    const cluster = eniGroupClusterName(g.name);
+    if (cluster === null) continue;
+    const list = eniByCluster.get(cluster);
+    if (list) list.push(g);
+    else eniByCluster.set(cluster, [g]);
+  }
+  return { eniByCluster, byId };
+}
+
+/**
+ * A fleet looks up every cluster in the same list: index it once per list. The list must not be
+ * changed after it is read (a changed length rebuilds the index).
+ */
+const groupIndexes = new WeakMap<readonly SecurityGroup[], { length: number; index: GroupIndex }>();
+
+function groupIndexOf(groups: readonly SecurityGroup[]): GroupIndex {
+  const hit = groupIndexes.get(groups);
+  if (hit && hit.length === groups.length) return hit.index;
+  const index = indexGroups(groups);
+  groupIndexes.set(groups, { length: groups.length, index });
+  return index;
+}
+
 /** All groups named `<cluster>-cce-eni-<id>` (exact cluster name: a shared prefix does not match). */
 export function matchEniGroups(
   groups: readonly SecurityGroup[],
   clusterName: string,
 ): SecurityGroup[] {
-  const pattern = eniGroupPattern(clusterName);
-  return groups.filter((g) => pattern.test(g.name));
+  return [...(groupIndexOf(groups).eniByCluster.get(clusterName) ?? [])];
 }
 
 /**
@@ -36,7 +84,7 @@ export function findEniSecurityGroup(
   explicitId?: string,
 ): SecurityGroup {
   if (explicitId) {
-    const chosen = groups.find((g) => g.id === explicitId);
+    const chosen = groupIndexOf(groups).byId.get(explicitId);
     if (!chosen) {
       throw new NotFoundError(
         `Security group ${explicitId} (from --security-group) does not exist in this region and project.`,

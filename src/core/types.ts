@@ -92,11 +92,25 @@ export interface RuleStore {
     filter?: { direction?: 'ingress' | 'egress' },
   ): Promise<SgRule[]>;
   /**
+   * Rules of the whole project (region) that pass server-side filters, all pages, with
+   * `keep` applied to each page as it is read so rules nobody asked for are not held. Optional:
+   * a store without it is read group by group (`listRules`).
+   */
+  listProjectRules?(filter: ProjectRuleFilter, keep?: (rule: SgRule) => boolean): Promise<SgRule[]>;
+  /**
    * Creates a rule. A 409 duplicate (VPC.9902, e.g. from a concurrent run) is not an error: it
    * reports the id of the rule that already exists. `dryRun` asks the API to validate only.
    */
   createRule(rule: SgRuleSpec, opts?: { dryRun?: boolean }): Promise<CreateRuleResult>;
   deleteRule(ruleId: string): Promise<void>;
+}
+
+/** Server-side filters of ListSecurityGroupRules (reference §4.2) a project-wide read uses. */
+export interface ProjectRuleFilter {
+  direction: 'ingress' | 'egress';
+  action?: 'allow' | 'deny';
+  /** Any of these priorities. */
+  priority?: readonly number[];
 }
 
 export type CreateRuleResult =

@@ -2,8 +2,10 @@
  * The fleet check a scheduler runs: `check --all` (and `apply --all --yes`) over many clusters in
  * two regions of the sandbox, through the real CLI (main's run) and the real SDK over HTTP. Every
  * test asserts exit code and output, and most assert the calls the sandbox recorded: a region
- * costs one ListClusters, one ListSecurityGroups per page and one ListSecurityGroupRules per 40
- * ENI groups (per page), whatever the number of clusters.
+ * costs one ListClusters, one ListSecurityGroups per page and the ListSecurityGroupRules that
+ * bring the rules deciding compliance: by 40 ENI group ids while that takes no more requests than
+ * the pages of groups, else one project-wide read (egress, priority 1) per page, whatever the
+ * number of clusters.
  */
 import { describe, expect, it } from 'vitest';
 import type { ClusterReport, RunReport } from '../../src/core/report.js';
@@ -26,7 +28,7 @@ const SOUTH_ID = '5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e';
 const BOTH = `${NORTH},${SOUTH}`;
 /** ListSecurityGroups / ListSecurityGroupRules page size the VPC adapter asks for. */
 const PAGE = 2000;
-/** ENI group ids per ListSecurityGroupRules request. */
+/** ENI group ids per ListSecurityGroupRules request when rules are read group by group. */
 const IDS_PER_REQUEST = 40;
 
 const startSandbox = sandboxPerTest();
@@ -108,10 +110,16 @@ function expectedCalls(world: World, pid: string): Record<Call, number> {
   const p = world.projects.find((x) => x.id === pid);
   if (!p) throw new Error(`no project ${pid}`);
   const eni = p.securityGroups.filter((g) => /-cce-eni-/.test(g.name)).length;
+  const groupPages = Math.max(1, Math.ceil(p.securityGroups.length / PAGE));
+  const byGroup = Math.ceil(eni / IDS_PER_REQUEST);
+  const deciding = p.securityGroupRules.filter(
+    (r) => r.direction === 'egress' && r.priority === 1,
+  ).length;
   return {
     ListClusters: 1,
-    ListSecurityGroups: Math.max(1, Math.ceil(p.securityGroups.length / PAGE)),
-    ListSecurityGroupRules: Math.ceil(eni / IDS_PER_REQUEST),
+    ListSecurityGroups: groupPages,
+    ListSecurityGroupRules:
+      byGroup <= groupPages ? byGroup : Math.max(1, Math.ceil(deciding / PAGE)),
     other: 0,
   };
 }
@@ -137,31 +145,37 @@ describe('check --all over two regions', () => {
     expect(doc.clusters.every((c) => c.status === 'compliant' && c.rule?.action === 'deny')).toBe(
       true,
     );
-    // 45 ENI groups: two rule requests (40 + 5); 20: one. No per-cluster call of any kind.
+    // 45 ENI groups: one project-wide rule request (by id it would take two); 20: one by id.
+    // No per-cluster call of any kind.
     expect(calls(h, NORTH_ID)).toEqual(expectedCalls(world, NORTH_ID));
     expect(calls(h, NORTH_ID)).toEqual({
       ListClusters: 1,
       ListSecurityGroups: 1,
-      ListSecurityGroupRules: 2,
+      ListSecurityGroupRules: 1,
       other: 0,
     });
     expect(calls(h, SOUTH_ID)).toEqual(expectedCalls(world, SOUTH_ID));
-    expect(h.log).toHaveLength(7);
+    expect(h.log).toHaveLength(6);
     expect(writes(h)).toEqual([]);
   });
 
-  it('fetches the rules of every ENI group exactly once, at most 40 ids per request', async () => {
+  it('reads the rules of a fleet project-wide, and of a few groups by id, each group once', async () => {
     const world = fleet();
     const h = await sandbox(world);
     expect((await runCli(['check', '--all', '--region', BOTH, '--json'], env(h))).code).toBe(0);
+    const north = h.log.filter((e) => e.path === `/v3/${NORTH_ID}/vpc/security-group-rules`);
+    expect(north.map((e) => e.query)).toEqual([
+      { direction: 'egress', priority: '1', limit: '2000' },
+    ]);
     const requested = h.log
-      .filter((e) => e.path.endsWith('/vpc/security-group-rules'))
+      .filter((e) => e.path === `/v3/${SOUTH_ID}/vpc/security-group-rules`)
       .map((e) => {
         const ids = e.query['security_group_id'];
         return Array.isArray(ids) ? ids : [ids ?? ''];
       });
     expect(requested.every((ids) => ids.length <= IDS_PER_REQUEST)).toBe(true);
     const allEni = world.projects
+      .filter((p) => p.id === SOUTH_ID)
       .flatMap((p) => p.securityGroups)
       .filter((g) => /-cce-eni-/.test(g.name))
       .map((g) => g.id);
@@ -169,7 +183,8 @@ describe('check --all over two regions', () => {
   });
 
   it('security-group calls grow with pages, not with clusters', async () => {
-    // 130 clusters (390 groups) and 1700 other groups: two pages of groups, four rule requests.
+    // 130 clusters (390 groups) and 1700 other groups: two pages of groups, and one project-wide
+    // rule request where reading by id would take four.
     const world = fleet({
       north: 130,
       south: 1,
@@ -185,7 +200,7 @@ describe('check --all over two regions', () => {
     expect(calls(h, NORTH_ID)).toEqual({
       ListClusters: 1,
       ListSecurityGroups: 2,
-      ListSecurityGroupRules: 4,
+      ListSecurityGroupRules: 1,
       other: 0,
     });
     expect(calls(h, NORTH_ID)).toEqual(expectedCalls(world, NORTH_ID));
@@ -286,7 +301,7 @@ describe('check --all over two regions', () => {
     const rules = h.faults.add({
       path: `/v3/${NORTH_ID}/vpc/security-group-rules`,
       serverError: 503,
-      nth: 2,
+      nth: 1,
     });
     const r = await runCli(
       ['check', '--all', '--region', BOTH, '--json', '--debug'],
@@ -305,7 +320,7 @@ describe('check --all over two regions', () => {
     // Every successful answer is the one a fault-free run gets; the faults only add retries.
     expect(calls(h, NORTH_ID, 200)).toEqual(expectedCalls(world, NORTH_ID));
     expect(calls(h, SOUTH_ID, 200)).toEqual(expectedCalls(world, SOUTH_ID));
-    expect(h.log).toHaveLength(7 + 4);
+    expect(h.log).toHaveLength(6 + 4);
     expect(r.stderr.match(/retrying in \d+ ms/g)).toHaveLength(4);
   });
 

@@ -164,6 +164,47 @@ describe('ListSecurityGroupRules filters', () => {
     expect(selfRefs.map((r) => r.security_group_id)).toEqual([eniOf('stage')]);
   });
 
+  it('serves project-wide direction + priority (+ action) filters, page by page', async () => {
+    // Eight groups with a deny and an ordinary priority-1 allow each, and CCE's defaults.
+    h.world = new WorldBuilder({ seed: 'project-wide' })
+      .turboClusters(8, { hardened: true, eniAllowRule: true })
+      .turboCluster({ name: 'open', eniAllowRule: true })
+      .build();
+    const pages: WireSecurityGroupRule[][] = [];
+    let marker: string | undefined;
+    do {
+      const req = new ListSecurityGroupRulesRequest()
+        .withDirection('egress')
+        .withPriority([1])
+        .withLimit(4);
+      if (marker) req.withMarker(marker);
+      const res = wire<{
+        security_group_rules: WireSecurityGroupRule[];
+        page_info: { next_marker?: string };
+      }>(await vpc.listSecurityGroupRules(req));
+      pages.push(res.security_group_rules);
+      marker = res.page_info.next_marker;
+    } while (marker);
+    const rules = pages.flat();
+    expect(pages.map((p) => p.length)).toEqual([4, 4, 4, 4, 1]);
+    expect(rules.every((r) => r.direction === 'egress' && r.priority === 1)).toBe(true);
+    expect(rules.filter((r) => r.action === 'deny')).toHaveLength(8);
+    expect(rules.filter((r) => r.action === 'allow' && r.multiport === '443')).toHaveLength(9);
+    expect(new Set(rules.map((r) => r.id)).size).toBe(17);
+    const denies = await listRules(
+      new ListSecurityGroupRulesRequest()
+        .withDirection('egress')
+        .withAction('deny')
+        .withPriority([1]),
+    );
+    expect(denies.map((r) => r.id).sort()).toEqual(
+      rules
+        .filter((r) => r.action === 'deny')
+        .map((r) => r.id)
+        .sort(),
+    );
+  });
+
   it('pages rules without losing or repeating any', async () => {
     const all = await listRules(new ListSecurityGroupRulesRequest());
     const seen: string[] = [];

@@ -5,6 +5,7 @@ import {
   matchRule,
   parsePorts,
   planRemoval,
+  rulesOfGroup,
   MANAGED_MARKER,
 } from '../../src/core/rule.js';
 import type { SgRule } from '../../src/core/types.js';
@@ -180,5 +181,29 @@ describe('planRemoval', () => {
     );
     expect(changes.map((c) => (c.before as { id: string }).id)).toEqual(['mine']);
     expect(changes[0]?.action).toBe('delete');
+  });
+});
+
+describe('rulesOfGroup', () => {
+  it('gives each group its rules in the order read, from one index per list', () => {
+    const list = [
+      rule({ id: 'a1', securityGroupId: 'a' }),
+      rule({ id: 'b1', securityGroupId: 'b' }),
+      rule({ id: 'a2', securityGroupId: 'a' }),
+    ];
+    expect(rulesOfGroup(list, 'a').map((r) => r.id)).toEqual(['a1', 'a2']);
+    expect(rulesOfGroup(list, 'b').map((r) => r.id)).toEqual(['b1']);
+    expect(rulesOfGroup(list, 'c')).toEqual([]);
+    list.push(rule({ id: 'c1', securityGroupId: 'c' }));
+    expect(rulesOfGroup(list, 'c').map((r) => r.id)).toEqual(['c1']);
+  });
+
+  it('evaluates many groups of one list as each group alone', () => {
+    const other = { ...desired, securityGroupId: 'other' };
+    const list = [rule({ id: 'mine' }), rule({ id: 'theirs', securityGroupId: 'other' })];
+    expect(evaluateRules(list, desired, group)).toEqual(
+      evaluateRules([rule({ id: 'mine' })], desired, group),
+    );
+    expect(evaluateRules(list, other, group).match?.rule.id).toBe('theirs');
   });
 });

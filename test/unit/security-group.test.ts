@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { NotFoundError, UnsafeError, UsageError } from '../../src/core/errors.js';
-import { findEniSecurityGroup, matchEniGroups } from '../../src/core/security-group.js';
+import {
+  eniGroupPattern,
+  findEniSecurityGroup,
+  matchEniGroups,
+} from '../../src/core/security-group.js';
 
 const groups = [
   { id: 'eni', name: 'prod-cce-eni-ab12c' },
@@ -54,5 +58,57 @@ describe('ENI security group selection', () => {
 
   it('an explicit id that does not exist is not found', () => {
     expect(() => findEniSecurityGroup(groups, 'prod', 'missing')).toThrow(NotFoundError);
+  });
+});
+
+describe('ENI groups indexed by cluster name', () => {
+  const tricky = [
+    { id: '1', name: 'a-cce-eni-b-cce-eni-c' },
+    { id: '2', name: 'a-cce-eni-cce-eni-x' },
+    { id: '3', name: 'a-cce-eni-' },
+    { id: '4', name: '-cce-eni-z' },
+    { id: '5', name: 'a-cce-eni-x\n' },
+    { id: '6', name: 'a-cce-eni-x y' },
+    { id: '7', name: 'a-cce-eni-Q7' },
+    { id: '8', name: 'a-cce-eni-q8' },
+    { id: '9', name: 'a(b)-cce-eni-9' },
+    { id: '10', name: 'a-cce-node-1-cce-eni-2' },
+  ];
+  const names = [
+    'a',
+    'a-cce-eni-b',
+    'a-cce-eni',
+    '',
+    'a(b)',
+    'a-cce-node-1',
+    'b',
+    'a-cce-eni-b-cce-eni-c',
+  ];
+
+  it('finds exactly what the name pattern finds, in the same order', () => {
+    for (const cluster of names) {
+      const pattern = eniGroupPattern(cluster);
+      expect(matchEniGroups(tricky, cluster), cluster).toEqual(
+        tricky.filter((g) => pattern.test(g.name)),
+      );
+    }
+  });
+
+  it('indexes a list once and still answers for a list that grew', () => {
+    const list = [{ id: 'x', name: 'c-cce-eni-1' }];
+    expect(matchEniGroups(list, 'c').map((g) => g.id)).toEqual(['x']);
+    list.push({ id: 'y', name: 'c-cce-eni-2' });
+    expect(matchEniGroups(list, 'c').map((g) => g.id)).toEqual(['x', 'y']);
+    // A copy: changing the answer does not change the index.
+    matchEniGroups(list, 'c').pop();
+    expect(matchEniGroups(list, 'c')).toHaveLength(2);
+  });
+
+  it('keeps the first group of a repeated id for --security-group, as a search would', () => {
+    const dup = [
+      { id: 'd', name: 'c-cce-eni-1' },
+      { id: 'd', name: 'c-cce-node-1' },
+    ];
+    expect(findEniSecurityGroup(dup, 'c', 'd').name).toBe('c-cce-eni-1');
   });
 });
