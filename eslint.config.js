@@ -47,4 +47,54 @@ export default tseslint.config(
       ],
     },
   },
+  // Layer boundaries: core is pure domain logic, render only formats, cloud adapts the SDKs.
+  {
+    files: ['src/core/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/cli/**', '**/cloud/**', '**/render/**', '**/sandbox/**'],
+              message: 'core/ imports nothing from cli/, cloud/, render/ or sandbox/.',
+            },
+            { group: ['node:*', '@huaweicloud/*'], message: 'core/ does no I/O.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/render/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/cli/**', '**/cloud/**', '**/sandbox/**'],
+              message: 'render/ imports nothing from cli/, cloud/ or sandbox/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/cloud/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/cli/**', '**/sandbox/**'],
+              message: 'cloud/ imports nothing from cli/ or sandbox/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

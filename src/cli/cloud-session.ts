@@ -1,7 +1,6 @@
 import type { CloudConfig } from '../cloud/clients.js';
 import type { Retrier } from '../cloud/retry.js';
-import type { HardenDeps } from '../core/harden.js';
-import type { NodePoolWriter } from '../core/types.js';
+import type { RunPorts } from '../core/runner.js';
 import { durationMs, pick } from './config.js';
 import type { Ui } from './ui.js';
 
@@ -11,8 +10,8 @@ export interface CloudSession {
   projectId: string;
   /** The settings the clients were built with (verify issues its kubeconfig with them). */
   config: CloudConfig;
-  deps: HardenDeps;
-  nodePools: NodePoolWriter;
+  /** The ports the pipeline reads and writes through. */
+  ports: RunPorts;
 }
 
 /** Loaded on first use: the SDKs stay out of --help and offline commands. */
@@ -30,14 +29,13 @@ export async function openCloudSession(
   retrier.debug(
     describeEndpoints(config.region, { cce: config.cceEndpoint, vpc: config.vpcEndpoint }),
   );
-  const cce = new CceAdapter(createCceClient(config), retrier);
-  const vpc = new VpcAdapter(createVpcClient(config), retrier);
+  const cce = new CceAdapter(createCceClient(config), retrier, config.region);
+  const vpc = new VpcAdapter(createVpcClient(config), retrier, undefined, config.region);
   return {
     region: config.region,
     projectId: config.projectId,
     config,
-    deps: { cce, vpc, concurrency, pods: vpc },
-    nodePools: cce,
+    ports: { clusters: cce, rules: vpc, pods: vpc, nodePools: cce, concurrency },
   };
 }
 

@@ -49,8 +49,9 @@ export async function renderReport(
 }
 
 /**
- * Results go to stdout, or to --out (cli/write-file.ts: atomic for a regular file, so a reader such
- * as node_exporter's textfile collector never sees half a file; written directly to a device).
+ * The result sink: a report leaves through here, a rendered script through writeStream. Results go to stdout,
+ * or to --out (cli/write-file.ts: atomic for a regular file, so a reader such as
+ * node_exporter's textfile collector never sees half a file; written directly to a device).
  */
 export async function emitReport(io: Io, report: RunReport, s: OutputSettings): Promise<void> {
   const text = await renderReport(report, s, Date.now());

@@ -2,11 +2,17 @@ import { CancelledError } from '../core/errors.js';
 import { stripControl } from '../core/text-safety.js';
 import type { Io } from './io.js';
 
-/** Spinners and prompts live on stderr; stdout carries only results. */
+/**
+ * The message sink: progress, messages, the plan before a confirmation and prompts, all on
+ * stderr. Results leave only through output.ts (stdout or --out).
+ */
 export interface Ui {
   /** True when a person can answer prompts (stdin and stderr are terminals). */
   interactive: boolean;
+  /** A log line; --quiet and machine-readable output silence it. */
   info(message: string): void;
+  /** Text the person must see (the plan before a question, the wizard's lines). */
+  say(text?: string): void;
   debug(message: string): void;
   step<T>(text: string, work: () => Promise<T>): Promise<T>;
   confirm(message: string, defaultYes: boolean): Promise<boolean>;
@@ -30,6 +36,9 @@ export function createUi(io: Io, settings: UiSettings): Ui {
     // Messages carry cloud-supplied names and errors: control sequences are stripped here.
     info(message) {
       if (!settings.quietLogs) io.stderr.write(`${stripControl(message, { keepLines: true })}\n`);
+    },
+    say(text = '') {
+      io.stderr.write(`${text}\n`);
     },
     debug(message) {
       if (settings.debug) io.stderr.write(`debug: ${stripControl(message, { keepLines: true })}\n`);

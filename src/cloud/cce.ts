@@ -1,63 +1,80 @@
-import type {
-  ClusterReader,
-  NodePoolWriter,
-  RawAddon,
-  RawCluster,
-  RawNodePool,
-} from '../core/types.js';
+import type { ClusterFacts } from '../core/cluster.js';
+import { CloudError } from '../core/errors.js';
+import type { Addon, ClusterReader, NodePool, NodePoolWriter } from '../core/types.js';
+import {
+  nodePoolFromWire,
+  parseAddonList,
+  parseClusterList,
+  parseNodePool,
+  parseNodePoolList,
+  postInstallOf,
+  postInstallUpdateBody,
+} from './cce-wire.js';
 import type { SdkClient } from './clients.js';
 import type { Retrier } from './retry.js';
 
 /**
- * CCE adapter. Responses are plain JSON (CCE's fields are camelCase on the wire), so they are
- * returned as the Raw* shapes; request objects are plain objects in the SDK's snake_case form.
+ * CCE adapter. The SDK returns plain JSON (CCE's fields are camelCase on the wire); each answer
+ * is validated (cce-wire.ts) and translated into domain types before it leaves this module.
  */
 export class CceAdapter implements ClusterReader, NodePoolWriter {
   constructor(
     private readonly client: SdkClient,
     private readonly retrier: Retrier,
+    private readonly region = '',
   ) {}
 
-  async listClusters(): Promise<RawCluster[]> {
-    // ListClusters has no pagination (reference §2.2).
-    const res = await this.retrier.run<{ items?: RawCluster[] }>('ListClusters', () =>
-      this.client.listClusters({}),
-    );
-    return (res.items ?? []) as RawCluster[];
+  async listClusters(): Promise<ClusterFacts[]> {
+    // ListClusters has no pagination.
+    const res = await this.retrier.run<unknown>('ListClusters', () => this.client.listClusters({}));
+    return parseClusterList(res, this.region);
   }
 
-  async getCluster(id: string): Promise<RawCluster> {
-    return (await this.retrier.run('ShowCluster', () =>
-      this.client.showCluster({ cluster_id: id }),
-    )) as RawCluster;
-  }
-
-  async listAddons(clusterId: string): Promise<RawAddon[]> {
+  async listAddons(clusterId: string): Promise<Addon[]> {
     // One call per cluster: the API has no multi-cluster filter.
-    const res = await this.retrier.run<{ items?: RawAddon[] }>('ListAddonInstances', () =>
+    const res = await this.retrier.run<unknown>('ListAddonInstances', () =>
       this.client.listAddonInstances({ cluster_id: clusterId }),
     );
-    return (res.items ?? []) as RawAddon[];
+    return parseAddonList(res, this.region);
   }
 
-  async listNodePools(clusterId: string): Promise<RawNodePool[]> {
-    const res = await this.retrier.run<{ items?: RawNodePool[] }>('ListNodePools', () =>
+  async listNodePools(clusterId: string): Promise<NodePool[]> {
+    const res = await this.retrier.run<unknown>('ListNodePools', () =>
       this.client.listNodePools({ cluster_id: clusterId }),
     );
-    return (res.items ?? []) as RawNodePool[];
+    return parseNodePoolList(res, this.region).map(nodePoolFromWire);
   }
 
   /**
-   * PUT replaces the pool: omitted fields are reset and an omitted initialNodeCount scales the
-   * pool to 0 (reference §2.5). Callers pass the complete current pool with only their change.
+   * Read-modify-write of one pool's post-install script, as one operation: the pool is read
+   * fresh (ShowNodePool) immediately before the PUT, so a change made meanwhile (the autoscaler's
+   * node count, someone's script edit) is not undone; the PUT carries only the update model's
+   * fields, never the login data.
    */
-  async updateNodePool(clusterId: string, pool: RawNodePool): Promise<RawNodePool> {
-    const { metadata, spec } = pool;
-    const body = { kind: 'NodePool', apiVersion: 'v3', metadata, spec };
-    const res = await this.retrier.run<RawNodePool>('UpdateNodePool', () =>
-      this.client.updateNodePool({ cluster_id: clusterId, nodepool_id: metadata.uid, body }),
+  async updatePostInstallScript(
+    clusterId: string,
+    poolId: string,
+    change: { expected: string; script: string },
+  ): Promise<NodePool> {
+    const fresh = parseNodePool(
+      await this.retrier.run<unknown>('ShowNodePool', () =>
+        this.client.showNodePool({ cluster_id: clusterId, nodepool_id: poolId }),
+      ),
+      'ShowNodePool',
+      this.region,
     );
-    const { httpStatusCode: _status, ...rest } = res as RawNodePool & { httpStatusCode?: number };
-    return rest;
+    const current = postInstallOf(fresh);
+    if (!current.ok || current.script !== change.expected) {
+      throw new CloudError(
+        `The post-install script of node pool ${JSON.stringify(fresh.metadata.name)} changed after it was read; nothing was written to it.`,
+        { operation: 'UpdateNodePool' },
+        'Run the command again to plan against the current script.',
+      );
+    }
+    const body = postInstallUpdateBody(fresh, change.script);
+    const res = await this.retrier.run<unknown>('UpdateNodePool', () =>
+      this.client.updateNodePool({ cluster_id: clusterId, nodepool_id: poolId, body }),
+    );
+    return nodePoolFromWire(parseNodePool(res, 'UpdateNodePool', this.region));
   }
 }

@@ -10,30 +10,61 @@ import type {
 } from '../core/types.js';
 import { mapLimit } from '../core/concurrency.js';
 import { CloudError } from '../core/errors.js';
+import { z } from 'zod';
+import { parseAnswer } from './cce-wire.js';
 import type { SdkClient } from './clients.js';
 import { translateSdkError } from './errors.js';
 import type { Retrier } from './retry.js';
 
-/** The VPC v3 wire form of a rule (snake_case JSON, reference §4.3). */
-interface WireRule {
-  id: string;
-  security_group_id: string;
-  direction: string;
-  ethertype?: string;
-  protocol?: string | null;
-  multiport?: string | number | null;
-  remote_ip_prefix?: string | null;
-  remote_group_id?: string | null;
-  remote_address_group_id?: string | null;
-  action?: string;
-  priority?: number | string;
-  description?: string | null;
-  enabled?: boolean;
-}
+/** The VPC v3 wire form of a rule (snake_case JSON); documented variants accepted. */
+const WireRuleSchema = z.looseObject({
+  id: z.string().min(1),
+  security_group_id: z.string().min(1),
+  direction: z.string(),
+  ethertype: z.string().nullish(),
+  protocol: z.string().nullish(),
+  multiport: z.union([z.string(), z.number()]).nullish(),
+  remote_ip_prefix: z.string().nullish(),
+  remote_group_id: z.string().nullish(),
+  remote_address_group_id: z.string().nullish(),
+  action: z.string().nullish(),
+  priority: z.union([z.number(), z.string()]).nullish(),
+  description: z.string().nullish(),
+  enabled: z.boolean().nullish(),
+});
+type WireRule = z.infer<typeof WireRuleSchema>;
 
-interface Page {
-  page_info?: { next_marker?: string };
-}
+const WireGroupSchema = z.looseObject({
+  id: z.string().min(1),
+  name: z.string(),
+  description: z.string().nullish(),
+});
+
+const WireSubInterfaceSchema = z.looseObject({
+  id: z.string().min(1),
+  virsubnet_id: z.string(),
+  description: z.string().nullish(),
+  security_groups: z.array(z.string()).nullish(),
+});
+
+/** VPC v1 ListSubnets: both ids of each subnet (`id`, and the IPv4 `neutron_subnet_id`). */
+const WireSubnetPageSchema = z.looseObject({
+  subnets: z.array(
+    z.looseObject({ id: z.string().min(1), neutron_subnet_id: z.string().nullish() }),
+  ),
+});
+
+const pageOf = <T extends z.ZodType>(key: string, item: T) =>
+  z.looseObject({
+    [key]: z.array(item),
+    page_info: z.looseObject({ next_marker: z.string().nullish() }).nullish(),
+  });
+
+/**
+ * At most this many pages per listing: 2000 items a page makes that 2 million items, far beyond
+ * any quota; a server that goes on is looping.
+ */
+export const MAX_PAGES = 1000;
 
 /** Rules are fetched for many groups per request; this bounds the URL length. */
 const IDS_PER_REQUEST = 40;
@@ -70,46 +101,65 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
     private readonly client: SdkClient,
     private readonly retrier: Retrier,
     private readonly pageSize = 2000,
+    private readonly region = '',
   ) {}
 
   /**
-   * Follows `page_info.next_marker` until the last page, which has none (reference §4.2). `map`
-   * turns each page into what is kept as soon as it is read, so a large answer's other fields
-   * are not held until the last page.
+   * Follows `page_info.next_marker` until the last page, which has none. A marker seen before or
+   * more than MAX_PAGES pages is an error (a server that loops); an item id seen on an earlier
+   * page is kept once.
    */
-  private async paginate<W, T = W>(
+  private async paginate<W extends { id: string }, T = W>(
     operation: string,
-    fetchPage: (marker: string | undefined) => Promise<Page & Record<string, unknown>>,
+    fetchPage: (marker: string | undefined) => Promise<unknown>,
     key: string,
+    item: z.ZodType<W>,
+    what: string,
     map: (items: W[]) => T[] = (items) => items as unknown as T[],
   ): Promise<T[]> {
     const out: T[] = [];
+    const ids = new Set<string>();
+    const markers = new Set<string>();
     let marker: string | undefined;
-    for (let page = 0; page < 10_000; page++) {
+    for (let page = 0; page < MAX_PAGES; page++) {
       const res = await this.retrier.run(operation, () => fetchPage(marker));
-      const items = res[key];
-      if (!Array.isArray(items)) {
+      const parsed = parseAnswer(pageOf(key, item), res, {
+        operation,
+        region: this.region,
+        what,
+      }) as { page_info?: { next_marker?: string | null } | null } & Record<string, unknown>;
+      const items = parsed[key] as W[];
+      // An item already seen on an earlier page counts once.
+      const fresh = items.filter((it) => !ids.has(it.id) && ids.add(it.id));
+      // Each page is mapped (normalised, filtered) as it arrives: a large project's rules are
+      // never all held in their wire form at once.
+      for (const mapped of map(fresh)) out.push(mapped);
+      const next = parsed.page_info?.next_marker;
+      if (!next || items.length === 0) return out;
+      if (markers.has(next)) {
         throw new CloudError(
-          `${operation}: the answer has no "${key}" list; is the endpoint a VPC v3 API?`,
-          {
-            operation,
-          },
+          `${operation} in ${this.region || 'the region'} returned the page marker ${JSON.stringify(next)} a second time: the listing would never end.`,
+          { operation },
+          'Try again later; if it persists, report it to the cloud provider.',
         );
       }
-      for (const item of map(items as W[])) out.push(item);
-      const next = res.page_info?.next_marker;
-      if (!next || items.length === 0 || next === marker) return out;
+      markers.add(next);
       marker = next;
     }
-    return out;
+    throw new CloudError(
+      `${operation} in ${this.region || 'the region'} went on for more than ${MAX_PAGES} pages; stopped.`,
+      { operation },
+    );
   }
 
   async listSecurityGroups(): Promise<SecurityGroup[]> {
-    return this.paginate<{ id: string; name: string; description?: string }, SecurityGroup>(
+    return this.paginate(
       'ListSecurityGroups',
       (marker) =>
         this.client.listSecurityGroups({ limit: this.pageSize, ...(marker ? { marker } : {}) }),
       'security_groups',
+      WireGroupSchema,
+      'a security group list',
       (page) => page.map((g) => ({ id: g.id, name: g.name, description: g.description ?? '' })),
     );
   }
@@ -124,7 +174,7 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
       chunks.push(ids.slice(i, i + IDS_PER_REQUEST));
     // A few chunks at a time: a large fleet has dozens, and each may have several pages.
     const perChunk = await mapLimit(chunks, CHUNKS_IN_FLIGHT, (chunk) =>
-      this.paginate<WireRule, SgRule>(
+      this.paginate(
         'ListSecurityGroupRules',
         (marker) =>
           this.client.listSecurityGroupRules({
@@ -134,9 +184,12 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
             ...(marker ? { marker } : {}),
           }),
         'security_group_rules',
+        WireRuleSchema,
+        'a security group rule list',
         (page) => page.map(normalizeRule),
       ),
     );
+    // A rule is in one group, hence in one chunk: the chunks do not overlap.
     return perChunk.flat();
   }
 
@@ -148,7 +201,7 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
     filter: ProjectRuleFilter,
     keep: (rule: SgRule) => boolean = () => true,
   ): Promise<SgRule[]> {
-    return this.paginate<WireRule, SgRule>(
+    return this.paginate(
       'ListSecurityGroupRules',
       (marker) =>
         this.client.listSecurityGroupRules({
@@ -159,6 +212,8 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
           ...(marker ? { marker } : {}),
         }),
       'security_group_rules',
+      WireRuleSchema,
+      'a security group rule list',
       (page) => page.map(normalizeRule).filter(keep),
     );
   }
@@ -176,12 +231,7 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
     if (neutronSubnetIds.length === 0) return [];
     const subnetIds = await this.vpcSubnetIds(neutronSubnetIds);
     if (subnetIds.length === 0) return [];
-    const items = await this.paginate<{
-      id: string;
-      virsubnet_id: string;
-      description?: string | null;
-      security_groups?: string[];
-    }>(
+    const items = await this.paginate(
       'ListSubNetworkInterfaces',
       (marker) =>
         this.client.listSubNetworkInterfaces({
@@ -190,6 +240,8 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
           ...(marker ? { marker } : {}),
         }),
       'sub_network_interfaces',
+      WireSubInterfaceSchema,
+      'a sub-interface list',
     );
     return items
       .filter((i) => clusterId === undefined || (i.description ?? '').includes(clusterId))
@@ -207,7 +259,7 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
     let marker: string | undefined;
     // v1 pages have no page_info: a page shorter than the limit is the last one.
     for (let page = 0; page < 1000; page++) {
-      const res = await this.retrier.run<{ subnets?: unknown }>('ListSubnets', () =>
+      const res = await this.retrier.run<unknown>('ListSubnets', () =>
         this.client.hcClient.sendRequest({
           method: 'GET',
           url: '/v1/{project_id}/subnets',
@@ -217,16 +269,15 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
           headers: {},
         }),
       );
-      const subnets = res.subnets;
-      if (!Array.isArray(subnets)) {
-        throw new CloudError('ListSubnets: the answer has no "subnets" list', {
-          operation: 'ListSubnets',
-        });
+      const { subnets } = parseAnswer(WireSubnetPageSchema, res, {
+        operation: 'ListSubnets',
+        region: this.region,
+        what: 'a subnet list',
+      });
+      for (const s of subnets) {
+        if (wanted.has(String(s.neutron_subnet_id))) found.push(s.id);
       }
-      for (const s of subnets as { id?: unknown; neutron_subnet_id?: unknown }[]) {
-        if (typeof s.id === 'string' && wanted.has(String(s.neutron_subnet_id))) found.push(s.id);
-      }
-      const last = (subnets[subnets.length - 1] as { id?: unknown } | undefined)?.id;
+      const last = subnets[subnets.length - 1]?.id;
       if (subnets.length < this.pageSize || typeof last !== 'string' || last === marker) break;
       marker = last;
     }
@@ -251,11 +302,15 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
     try {
       const res = await this.retrier.run<{
         httpStatusCode?: number;
-        security_group_rule?: WireRule;
       }>('CreateSecurityGroupRule', () => this.client.createSecurityGroupRule({ body }));
       // The SDK resolves the dry-run 202 (SYS.0202) as a success (reference §4.3).
       if (res.httpStatusCode === 202 || opts.dryRun) return { status: 'validated' };
-      return { status: 'created', rule: normalizeRule(res.security_group_rule as WireRule) };
+      const created = parseAnswer(z.looseObject({ security_group_rule: WireRuleSchema }), res, {
+        operation: 'CreateSecurityGroupRule',
+        region: this.region,
+        what: 'a security group rule',
+      });
+      return { status: 'created', rule: normalizeRule(created.security_group_rule) };
     } catch (raw) {
       const err = translateSdkError(raw, 'CreateSecurityGroupRule');
       // A duplicate (e.g. a concurrent run created it first) means the rule is there.

@@ -1,5 +1,5 @@
 import type { Finding } from './report.js';
-import type { RawAddon } from './types.js';
+import type { Addon } from './types.js';
 
 /**
  * Add-ons known to need kube-apiserver from their pods. The hardening guide names CCE Advanced
@@ -23,11 +23,11 @@ const LIKELY: Record<string, string> = {
 
 const GONE = new Set(['deleting', 'deleteSuccess']);
 
-export function addonFindings(addons: readonly RawAddon[]): Finding[] {
+export function addonFindings(addons: readonly Addon[]): Finding[] {
   const findings: Finding[] = [];
   for (const addon of addons) {
-    const template = addon.spec.addonTemplateName;
-    if (GONE.has(String(addon.status?.status))) continue;
+    const template = addon.templateName;
+    if (GONE.has(String(addon.status))) continue;
     const confirmed = CONFIRMED[template];
     const likely = LIKELY[template];
     if (confirmed) {

@@ -1,7 +1,5 @@
 import ipaddr from 'ipaddr.js';
 import { NotFoundError, UsageError } from './errors.js';
-import { containerCidrsOf } from './iptables.js';
-import type { RawCluster } from './types.js';
 
 /** The internal API server port when the endpoint URL names none (the CCE default). */
 export const DEFAULT_API_SERVER_PORT = 5443;
@@ -33,19 +31,7 @@ export interface ClusterFacts {
   eniSubnetCidr: string | null;
 }
 
-/**
- * Finds the internal API server endpoint. Huawei's public cloud sends `[{url, type}]`; the
- * T-Systems variant sends `[{Internal: url}, {External: url}]`; both are accepted.
- */
-export function findInternalEndpointUrl(raw: RawCluster): string | null {
-  for (const ep of raw.status?.endpoints ?? []) {
-    if (!ep || typeof ep !== 'object') continue;
-    const rec = ep as Record<string, unknown>;
-    if (typeof rec.url === 'string' && rec.type === 'Internal') return rec.url;
-    if (typeof rec.Internal === 'string') return rec.Internal;
-  }
-  return null;
-}
+const NOT_UNICAST = new Set(['unspecified', 'loopback', 'broadcast', 'multicast']);
 
 /** Parses `https://192.168.0.61:5443` into an IPv4 address and port; explains any problem. */
 export function parseApiServerUrl(
@@ -74,6 +60,14 @@ export function parseApiServerUrl(
       problem: `the internal API server address "${host}" is not an IPv4 address`,
     };
   }
+  const range = ipaddr.IPv4.parse(host).range();
+  if (NOT_UNICAST.has(range)) {
+    // A deny rule to such an address protects nothing (and 0.0.0.0 would be read as "any").
+    return {
+      ok: false,
+      problem: `the internal API server address ${host} is not a unicast address (${range})`,
+    };
+  }
   const port = m?.[2] !== undefined ? Number(m[2]) : DEFAULT_API_SERVER_PORT;
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     return { ok: false, problem: `the internal API server port in "${url}" is out of range` };
@@ -81,18 +75,23 @@ export function parseApiServerUrl(
   return { ok: true, value: { ip: ipaddr.IPv4.parse(host).toString(), port } };
 }
 
-export function readClusterFacts(raw: RawCluster): ClusterFacts {
-  const net = raw.spec.containerNetwork ?? {};
-  const eni = raw.spec.eniNetwork ?? {};
-  const eniSubnetIds = [
-    ...new Set(
-      [...(eni.subnets ?? []).map((s) => s.subnetID), eni.eniSubnetId].filter(
-        (s): s is string => typeof s === 'string' && s !== '',
-      ),
-    ),
-  ];
-  const category = raw.spec.category ?? 'CCE';
-  const url = findInternalEndpointUrl(raw);
+/** What cloud/ reads from a cluster object, before the API server address is interpreted. */
+export interface ClusterFields {
+  id: string;
+  name: string;
+  category: string;
+  networkMode: string | null;
+  phase: string | null;
+  version: string | null;
+  /** The URL of the internal endpoint, or null when the cluster reports none. */
+  internalEndpointUrl: string | null;
+  containerCidrs: string[];
+  eniSubnetIds: string[];
+  eniSubnetCidr: string | null;
+}
+
+export function clusterFacts(fields: ClusterFields): ClusterFacts {
+  const { internalEndpointUrl: url, ...rest } = fields;
   let apiServer: ApiServerAddress | null = null;
   let apiServerProblem: string | null = null;
   if (url === null) {
@@ -102,38 +101,28 @@ export function readClusterFacts(raw: RawCluster): ClusterFacts {
     if (parsed.ok) apiServer = parsed.value;
     else apiServerProblem = parsed.problem;
   }
-  return {
-    id: raw.metadata.uid,
-    name: raw.metadata.name,
-    category,
-    isTurbo: category === 'Turbo',
-    networkMode: net.mode ?? null,
-    phase: raw.status?.phase ?? null,
-    version: raw.spec.version ?? null,
-    apiServer,
-    apiServerProblem,
-    containerCidrs: containerCidrsOf(raw),
-    eniSubnetIds,
-    eniSubnetCidr: eni.eniSubnetCIDR ?? null,
-  };
+  return { ...rest, isTurbo: fields.category === 'Turbo', apiServer, apiServerProblem };
 }
 
 /**
  * Picks the cluster a user named, by id (uid) or by name. An unknown reference is an error that
  * lists the clusters that do exist, so the user can correct the flag.
  */
-export function selectCluster(clusters: readonly RawCluster[], ref: string): RawCluster {
-  const byId = clusters.find((c) => c.metadata.uid === ref);
+export function selectCluster<C extends { id: string; name: string }>(
+  clusters: readonly C[],
+  ref: string,
+): C {
+  const byId = clusters.find((c) => c.id === ref);
   if (byId) return byId;
-  const byName = clusters.filter((c) => c.metadata.name === ref);
+  const byName = clusters.filter((c) => c.name === ref);
   if (byName.length === 1 && byName[0]) return byName[0];
   if (byName.length > 1) {
     throw new UsageError(
-      `Several clusters are named "${ref}": ${byName.map((c) => c.metadata.uid).join(', ')}`,
+      `Several clusters are named "${ref}": ${byName.map((c) => c.id).join(', ')}`,
       'Pass the cluster id to --cluster instead of its name.',
     );
   }
-  const names = clusters.map((c) => c.metadata.name).sort();
+  const names = clusters.map((c) => c.name).sort();
   throw new NotFoundError(
     `No cluster "${ref}" in this region and project.`,
     names.length > 0

@@ -19,7 +19,6 @@
  */
 import ipaddr from 'ipaddr.js';
 import { UsageError } from './errors.js';
-import type { RawCluster } from './types.js';
 
 /** Bump when the rendered block changes meaningfully; `check` reports older blocks as drift. */
 export const IPTABLES_BLOCK_VERSION = 2;
@@ -92,20 +91,6 @@ export function networkForContainerMode(mode: string | undefined | null): Iptabl
   if (mode === 'vpc-router') return 'vpc';
   if (mode === 'overlay_l2') return 'tunnel';
   return null;
-}
-
-/**
- * Container CIDRs of a cluster as CCE reports them: every `cidrs[].cidr`, else the deprecated
- * `cidr`, which the API ignores when `cidrs` is present (reference §2.3). Not validated here;
- * pass the result to buildIptablesModel.
- */
-export function containerCidrsOf(cluster: RawCluster): string[] {
-  const net = cluster.spec.containerNetwork;
-  if (!net) return [];
-  if (Array.isArray(net.cidrs) && net.cidrs.length > 0) {
-    return net.cidrs.map((c) => c.cidr).filter((c): c is string => typeof c === 'string');
-  }
-  return typeof net.cidr === 'string' && net.cidr !== '' ? [net.cidr] : [];
 }
 
 /** Quote user text in messages without letting control characters through. */

@@ -11,7 +11,6 @@
 import { parseIpv4, parseIpv4Cidr, parsePort } from './iptables.js';
 import type { IptablesChain } from './iptables.js';
 import { shellReach } from './shell-reach.js';
-import type { RawNodePool } from './types.js';
 
 export const BLOCK_BEGIN = '# >>> cce-harden iptables (managed; do not edit) >>>';
 export const BLOCK_END = '# <<< cce-harden iptables <<<';
@@ -423,46 +422,4 @@ export function installScriptsSize(preInstall: string, postInstall: string): Ins
           `${Math.ceil(((total - limit) * 3) / 4)} bytes of text), e.g. by moving their work into a ` +
           'file they download, then run --install again',
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The script on a node pool object.
-
-export type PostInstallRead = { ok: true; script: string } | { ok: false; problem: string };
-
-/** The pool's decoded post-install script ('' when it has none). */
-export function readPostInstallScript(pool: RawNodePool): PostInstallRead {
-  return readScript(pool, POST_INSTALL_KEY, 'post-install');
-}
-
-/** The pool's decoded pre-install script ('' when it has none). */
-export function readPreInstallScript(pool: RawNodePool): PostInstallRead {
-  return readScript(pool, PRE_INSTALL_KEY, 'pre-install');
-}
-
-function readScript(pool: RawNodePool, key: string, what: string): PostInstallRead {
-  const value = pool.spec.nodeTemplate?.extendParam?.[key];
-  if (value === undefined || value === null || value === '') return { ok: true, script: '' };
-  if (typeof value !== 'string') {
-    return { ok: false, problem: `extendParam["${key}"] is not a string` };
-  }
-  try {
-    return { ok: true, script: decodeBase64(value) };
-  } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    return { ok: false, problem: `the ${what} script is ${why}` };
-  }
-}
-
-/**
- * A deep copy of the pool with only `spec.nodeTemplate.extendParam["alpha.cce/postInstall"]` set
- * to Base64 of `script`. Every other field, including `spec.initialNodeCount` and autoscaling,
- * is kept: UpdateNodePool resets omitted fields and scales to 0 without a node count (§2.5).
- */
-export function withPostInstallScript(pool: RawNodePool, script: string): RawNodePool {
-  const copy = structuredClone(pool);
-  const nodeTemplate = (copy.spec.nodeTemplate ??= {});
-  const extendParam = (nodeTemplate.extendParam ??= {});
-  extendParam[POST_INSTALL_KEY] = encodeBase64(script);
-  return copy;
 }

@@ -2,8 +2,10 @@ import type { VerifyDetails } from './verify/verdict.js';
 
 /**
  * The result document. `--output json` prints exactly one RunReport; the other formats (text,
- * table, prometheus, junit) are renderings of the same data. Schema changes extend, never break.
+ * table, prometheus, junit) are renderings of the same data. Schema changes extend, never break;
+ * docs/report.schema.json publishes the document's shape.
  */
+import type { SgRuleSpec } from './types.js';
 
 export type Severity = 'info' | 'warning' | 'error';
 
@@ -33,18 +35,48 @@ export interface RuleView {
   match?: 'equivalent' | 'stronger';
 }
 
-export interface Change {
-  action: 'create' | 'delete' | 'update';
-  /** What is changed: a security-group rule or a node pool's post-install script. */
-  kind: 'security-group-rule' | 'nodepool-post-install';
+/** What happened to a change: set by the runner; `applied` only after a re-read shows it. */
+export type ChangeOutcome = 'applied' | 'failed' | 'not-attempted' | 'skipped';
+
+interface ChangeBase {
   /** Human name of the target: security group or node pool. */
   target: string;
   targetId: string;
-  before: unknown;
-  after: unknown;
   /** True once the change was made and verified (apply/remove without --dry-run). */
   applied: boolean;
+  /** Absent in a plan that was never run (check, --dry-run) and in older documents. */
+  outcome?: ChangeOutcome;
+  /** With outcome `failed`: why. */
+  error?: ReportError;
+  /** With outcome `skipped`: why. */
+  reason?: string;
 }
+
+/** A security-group rule as planned for creation (no id yet), in core's field names. */
+export type RuleSpecView = SgRuleSpec;
+
+export interface RuleChange extends ChangeBase {
+  kind: 'security-group-rule';
+  action: 'create' | 'delete';
+  before: RuleView | null;
+  after: RuleSpecView | null;
+}
+
+/** One side of a node-pool change: the pool and its post-install script, nothing else. */
+export interface PoolScriptView {
+  poolId: string;
+  poolName: string;
+  postInstallScript: string;
+}
+
+export interface PoolScriptChange extends ChangeBase {
+  kind: 'nodepool-post-install';
+  action: 'update';
+  before: PoolScriptView;
+  after: PoolScriptView;
+}
+
+export type Change = RuleChange | PoolScriptChange;
 
 export interface ReportError {
   code: string;

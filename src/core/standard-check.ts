@@ -15,13 +15,10 @@ import {
   installScriptsSize,
   judgeManagedBlock,
   parseBlock,
-  readPostInstallScript,
-  readPreInstallScript,
   upsertBlock,
-  withPostInstallScript,
 } from './post-install.js';
-import type { Change, Finding } from './report.js';
-import type { RawNodePool } from './types.js';
+import type { Finding } from './report.js';
+import type { NodePool } from './types.js';
 
 export interface StandardFacts {
   /** The desired rules, from buildIptablesModel (current API server IP, every current CIDR). */
@@ -34,21 +31,34 @@ export interface StandardCheckResult {
   status: 'compliant' | 'drift';
   findings: Finding[];
   /** The node pool updates `--install` would make; empty when compliant. */
-  changes: Change[];
+  changes: PoolUpdate[];
 }
 
-type PoolVerdict =
+/** A planned post-install script update of one pool. */
+export interface PoolUpdate {
+  pool: { id: string; name: string };
+  before: string;
+  after: string;
+  /** Set when the pool must not be written now (e.g. it is being deleted): why. */
+  skip?: string;
+}
+
+/** Node pool phases in which a pool is not updated (it is going away or broken). */
+const NOT_UPDATABLE_PHASES = new Set(['Deleting', 'Error']);
+
+export type PoolVerdict =
   | { kind: 'ok' }
   | { kind: 'drift'; findings: Finding[] }
   /** Cannot be planned safely (unreadable script, broken markers, no node count). */
   | { kind: 'blocked'; finding: Finding };
 
-const poolLabel = (pool: RawNodePool): string => `node pool ${JSON.stringify(pool.metadata.name)}`;
+const poolLabel = (pool: NodePool): string => `node pool ${JSON.stringify(pool.name)}`;
 
-function judgePool(facts: StandardFacts, pool: RawNodePool): PoolVerdict {
+/** Does the pool's script carry a block equivalent to the model's? */
+export function judgePool(facts: StandardFacts, pool: NodePool): PoolVerdict {
   const { model } = facts;
   const name = poolLabel(pool);
-  const read = readPostInstallScript(pool);
+  const read = pool.postInstall;
   if (!read.ok) {
     return {
       kind: 'blocked',
@@ -166,53 +176,43 @@ function judgePool(facts: StandardFacts, pool: RawNodePool): PoolVerdict {
 /** Builds the update for one pool, or says why it cannot be made safely. */
 function planPool(
   facts: StandardFacts,
-  pool: RawNodePool,
-): { change: Change } | { blocked: string } | { noop: true } {
+  pool: NodePool,
+): { change: PoolUpdate } | { blocked: string } | { noop: true } {
   const verdict = judgePool(facts, pool);
   if (verdict.kind === 'ok') return { noop: true };
   if (verdict.kind === 'blocked') return { blocked: verdict.finding.message };
-  if (typeof pool.spec.initialNodeCount !== 'number') {
-    // Without the current count UpdateNodePool scales the pool to 0 (reference §2.5).
-    return {
-      blocked: `${poolLabel(pool)} has no spec.initialNodeCount; updating it could scale it to 0`,
-    };
-  }
-  const read = readPostInstallScript(pool);
+  const read = pool.postInstall;
   if (!read.ok) return { blocked: read.problem };
-  const pre = readPreInstallScript(pool);
+  const pre = pool.preInstall;
   if (!pre.ok) return { blocked: `${poolLabel(pool)}: ${pre.problem}` };
   const script = upsertBlock(read.script, facts.postInstallBlock);
   const size = installScriptsSize(pre.script, script);
   if (size.problem !== null) return { blocked: `${poolLabel(pool)}: ${size.problem}` };
-  const after = withPostInstallScript(pool, script);
-  return {
-    change: {
-      action: 'update',
-      kind: 'nodepool-post-install',
-      target: pool.metadata.name,
-      targetId: pool.metadata.uid,
-      before: pool,
-      after,
-      applied: false,
-    },
+  const change: PoolUpdate = {
+    pool: { id: pool.id, name: pool.name },
+    before: read.script,
+    after: script,
   };
+  if (pool.phase !== null && NOT_UPDATABLE_PHASES.has(pool.phase)) {
+    change.skip = `${poolLabel(pool)} is in phase ${pool.phase}; it is not updated`;
+  }
+  return { change };
 }
 
 /**
  * The node pool updates that put the current block into each selected pool's post-install
  * script (all pools when `selectedPoolNames` is omitted). Pools that already carry an
- * equivalent block get no change. `after` is the full pool with only the post-install script
- * changed. Throws UsageError for unknown pool names and UnsafeError when a selected pool cannot
- * be updated safely (unreadable script, broken markers, no node count).
+ * equivalent block get no change. Throws UsageError for unknown pool names and UnsafeError when
+ * a selected pool cannot be updated safely (unreadable script, broken markers).
  */
 export function planNodePoolUpdates(
   facts: StandardFacts,
-  pools: readonly RawNodePool[],
+  pools: readonly NodePool[],
   selectedPoolNames?: readonly string[],
-): Change[] {
+): PoolUpdate[] {
   let selected = pools;
   if (selectedPoolNames !== undefined) {
-    const known = new Set(pools.map((p) => p.metadata.name));
+    const known = new Set(pools.map((p) => p.name));
     const unknown = selectedPoolNames.filter((n) => !known.has(n));
     if (unknown.length > 0) {
       throw new UsageError(
@@ -221,9 +221,9 @@ export function planNodePoolUpdates(
       );
     }
     const wanted = new Set(selectedPoolNames);
-    selected = pools.filter((p) => wanted.has(p.metadata.name));
+    selected = pools.filter((p) => wanted.has(p.name));
   }
-  const changes: Change[] = [];
+  const changes: PoolUpdate[] = [];
   const blocked: string[] = [];
   for (const pool of selected) {
     const r = planPool(facts, pool);
@@ -246,10 +246,10 @@ export function planNodePoolUpdates(
  */
 export function checkStandardCluster(
   facts: StandardFacts,
-  pools: readonly RawNodePool[],
+  pools: readonly NodePool[],
 ): StandardCheckResult {
   const findings: Finding[] = [];
-  const changes: Change[] = [];
+  const changes: PoolUpdate[] = [];
   let drift = false;
   for (const pool of pools) {
     const verdict = judgePool(facts, pool);

@@ -1,54 +1,33 @@
 /**
- * Shapes shared by core, cloud, render and the CLI. Wire objects (snake_case VPC JSON, camelCase
- * CCE JSON) are translated into these in cloud/; nothing outside cloud/ sees SDK shapes.
+ * Domain shapes shared by core, cloud, render and the CLI, and the ports core needs from the
+ * cloud. Wire objects (snake_case VPC JSON, camelCase CCE JSON, Base64 scripts) are parsed and
+ * translated into these in cloud/; nothing outside cloud/ sees SDK or wire shapes.
  */
+import type { ClusterFacts } from './cluster.js';
 
 export type ClusterCategory = 'Turbo' | 'CCE' | (string & {});
 
-/** The raw CCE cluster object as the API returns it (only the fields cce-harden reads). */
-export interface RawCluster {
-  kind?: string;
-  apiVersion?: string;
-  metadata: { name: string; uid: string; [k: string]: unknown };
-  spec: {
-    category?: string;
-    type?: string;
-    version?: string;
-    containerNetwork?: { mode?: string; cidr?: string; cidrs?: { cidr: string }[] };
-    eniNetwork?: {
-      eniSubnetId?: string;
-      eniSubnetCIDR?: string;
-      subnets?: { subnetID: string }[];
-    };
-    hostNetwork?: { vpc?: string; subnet?: string; SecurityGroup?: string };
-    [k: string]: unknown;
-  };
-  status?: {
-    phase?: string;
-    reason?: string;
-    message?: string;
-    endpoints?: ({ url?: string; type?: string } | Record<string, string>)[];
-  };
+/** A CCE add-on instance: only what the pre-flight needs. */
+export interface Addon {
+  /** The add-on template name, e.g. `cce-hpa-controller`. */
+  templateName: string;
+  /** `running`, `deleting`, ...; null when the API omits it. */
+  status: string | null;
 }
 
-export interface RawAddon {
-  kind?: string;
-  apiVersion?: string;
-  metadata: { uid?: string; name: string };
-  spec: { addonTemplateName: string; version?: string; clusterID?: string; [k: string]: unknown };
-  status?: { status?: string; [k: string]: unknown };
-}
+/** A node pool's post-install script, decoded; or why it could not be decoded. */
+export type PostInstallScript = { ok: true; script: string } | { ok: false; problem: string };
 
-export interface RawNodePool {
-  kind?: string;
-  apiVersion?: string;
-  metadata: { name: string; uid: string; [k: string]: unknown };
-  spec: {
-    initialNodeCount?: number;
-    nodeTemplate?: { extendParam?: Record<string, unknown>; [k: string]: unknown };
-    [k: string]: unknown;
-  };
-  status?: { currentNode?: number; phase?: string; [k: string]: unknown };
+/** A CCE node pool as cce-harden reasons about it. */
+export interface NodePool {
+  id: string;
+  name: string;
+  /** `status.phase`: '' or null when usable; `Deleting`, `Error`, ... otherwise. */
+  phase: string | null;
+  /** The decoded post-install script ('' when the pool has none). */
+  postInstall: PostInstallScript;
+  /** The decoded pre-install script: it counts against CCE's size limit for both scripts. */
+  preInstall: PostInstallScript;
 }
 
 export interface SecurityGroup {
@@ -83,15 +62,25 @@ export type SgRuleSpec = Omit<SgRule, 'id' | 'remoteGroupId' | 'remoteAddressGro
 
 /** Read side of CCE, implemented by cloud/cce.ts. */
 export interface ClusterReader {
-  listClusters(): Promise<RawCluster[]>;
-  getCluster(id: string): Promise<RawCluster>;
-  listAddons(clusterId: string): Promise<RawAddon[]>;
-  listNodePools(clusterId: string): Promise<RawNodePool[]>;
+  /** Every cluster of the region, as facts (wire shapes are validated in cloud/). */
+  listClusters(): Promise<ClusterFacts[]>;
+  listAddons(clusterId: string): Promise<Addon[]>;
+  listNodePools(clusterId: string): Promise<NodePool[]>;
 }
 
 /** Node-pool writes, implemented by cloud/cce.ts. */
 export interface NodePoolWriter {
-  updateNodePool(clusterId: string, pool: RawNodePool): Promise<RawNodePool>;
+  /**
+   * Sets the pool's post-install script to `script`. The pool is read fresh right before the
+   * write; when its script is no longer `expected` nothing is written and the call fails (someone
+   * changed it since it was planned). The node count is never written. Returns the pool as the
+   * cloud answers after the write.
+   */
+  updatePostInstallScript(
+    clusterId: string,
+    poolId: string,
+    change: { expected: string; script: string },
+  ): Promise<NodePool>;
 }
 
 /** VPC v3 security groups and rules, implemented by cloud/vpc.ts. */

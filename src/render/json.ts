@@ -19,7 +19,18 @@ const ERROR: Shape = {
 };
 const FINDING: Shape = { keys: ['code', 'severity', 'message'], list: true };
 const CHANGE: Shape = {
-  keys: ['action', 'kind', 'target', 'targetId', 'before', 'after', 'applied'],
+  keys: [
+    'action',
+    'kind',
+    'target',
+    'targetId',
+    'before',
+    'after',
+    'applied',
+    'outcome',
+    'error',
+    'reason',
+  ],
   list: true,
 };
 const RULE: Shape = {

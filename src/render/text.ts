@@ -8,13 +8,12 @@ import type {
   ClusterReport,
   ClusterStatus,
   Finding,
+  PoolScriptView,
   ReportError,
   RuleView,
   RunReport,
   Severity,
 } from '../core/report.js';
-import { readPostInstallScript } from '../core/post-install.js';
-import type { RawNodePool } from '../core/types.js';
 import { noColors, printable, type Colors } from './colors.js';
 
 export interface TextOptions {
@@ -103,14 +102,9 @@ function compactJson(v: unknown): string {
   }
 }
 
-/** The script of a change side: a node pool (Base64 in extendParam) or the script text itself. */
-function scriptLines(v: unknown): string[] {
-  if (typeof v === 'string') return v === '' ? [] : v.split('\n');
-  if (typeof v !== 'object' || v === null || typeof (v as { spec?: unknown }).spec !== 'object') {
-    return [];
-  }
-  const read = readPostInstallScript(v as RawNodePool);
-  return read.ok && read.script !== '' ? read.script.split('\n') : [];
+/** The script lines of a node-pool change side. */
+function scriptLines(v: PoolScriptView): string[] {
+  return v.postInstallScript === '' ? [] : v.postInstallScript.split('\n');
 }
 
 /** Longest script diff shown for one node pool, in lines. */
@@ -127,21 +121,11 @@ export function formatChange(change: Change, colors: Colors = noColors): string[
       const what = isRuleLike(change.after) ? formatRule(change.after) : compactJson(change.after);
       return [colors.green(`+ ${what} (${where})`)];
     }
-    if (change.action === 'delete') {
-      const what = isRuleLike(change.before)
-        ? formatRule(change.before)
-        : compactJson(change.before);
-      return [colors.red(`- ${what} (${where})`)];
-    }
-    const before = isRuleLike(change.before)
-      ? formatRule(change.before)
-      : compactJson(change.before);
-    const after = isRuleLike(change.after) ? formatRule(change.after) : compactJson(change.after);
-    return [colors.red(`- ${before} (${where})`), colors.green(`+ ${after} (${where})`)];
+    const what = isRuleLike(change.before) ? formatRule(change.before) : compactJson(change.before);
+    return [colors.red(`- ${what} (${where})`)];
   }
   // Node-pool post-install script: show the lines that go and the lines that come.
-  const verb = { create: 'add', delete: 'remove', update: 'update' }[change.action];
-  const head = colors.yellow(`~ ${verb} post-install script (${where})`);
+  const head = colors.yellow(`~ update post-install script (${where})`);
   const before = scriptLines(change.before);
   const after = scriptLines(change.after);
   const changed = [

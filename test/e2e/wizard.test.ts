@@ -8,7 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BLOCK_BEGIN, readPostInstallScript } from '../../src/core/post-install.js';
+import { parseNodePool, postInstallOf } from '../../src/cloud/cce-wire.js';
+import { BLOCK_BEGIN } from '../../src/core/post-install.js';
 import {
   demoWorld,
   findCluster,
@@ -63,6 +64,15 @@ function writes(sandbox: SandboxHandle): string[] {
   return sandbox.log.filter((e) => e.method !== 'GET').map((e) => `${e.method} ${e.path}`);
 }
 
+/** How often the region was listed: ListClusters and ListSecurityGroups calls so far. */
+function regionReads(sandbox: SandboxHandle): { listClusters: number; listSecurityGroups: number } {
+  const gets = sandbox.log.filter((e) => e.method === 'GET');
+  return {
+    listClusters: gets.filter((e) => /\/clusters$/.test(e.path)).length,
+    listSecurityGroups: gets.filter((e) => /\/vpc\/security-groups$/.test(e.path)).length,
+  };
+}
+
 function eniGroups(world: World, cluster: string): WireSecurityGroup[] {
   const pattern = new RegExp(`^${cluster}-cce-eni-[a-z0-9]+$`);
   return world.projects.flatMap((p) => p.securityGroups.filter((g) => pattern.test(g.name)));
@@ -115,6 +125,8 @@ describe('wizard in a pseudo-terminal', () => {
     await t.waitFor(`+ egress deny tcp 5443 -> 192.168.0.61/32 priority 1 (sg ${group.name})`);
     await t.waitFor('(y/N)');
     expect(writes(sandbox)).toEqual([]);
+    // The region is read once: what the list showed is what the plan is made from.
+    expect(regionReads(sandbox)).toEqual({ listClusters: 1, listSecurityGroups: 1 });
     await t.type('y', KEY.enter);
 
     await t.waitFor('Verdict         compliant');
@@ -266,7 +278,7 @@ describe('wizard in a pseudo-terminal', () => {
     const cluster = findCluster(sandbox.world, 'demo-tunnel');
     const pool = cluster?.nodePools.find((p) => p.metadata.name === 'demo-tunnel-pool');
     if (!pool) throw new Error('demo-tunnel-pool is missing from the world');
-    const script = readPostInstallScript(pool);
+    const script = postInstallOf(parseNodePool(pool, 'ShowNodePool', 'test'));
     expect(script.ok && script.script).toContain(BLOCK_BEGIN);
     expect(script.ok && script.script).toMatch(
       /^cce_harden_rules FORWARD 192\.168\.3\.14 all 172\.16\.0\.0\/16\b/m,
@@ -307,6 +319,8 @@ describe('wizard in a pseudo-terminal', () => {
     // No add-on needs the API server here, so the confirmation defaults to Yes.
     await t.waitFor(`+ egress deny tcp 5443 -> 192.168.7.7/32 priority 1 (sg ${live.name})`);
     await t.waitFor('(Y/n)');
+    // Choosing between the groups reuses the listing: no second ListSecurityGroups.
+    expect(regionReads(sandbox)).toEqual({ listClusters: 1, listSecurityGroups: 1 });
     await t.type(KEY.enter);
     await t.waitFor('Done and verified.');
     expect((await t.exit()).exitCode).toBe(0);

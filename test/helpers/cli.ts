@@ -11,6 +11,7 @@ import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { run } from '../../src/main.js';
 import { SANDBOX_CREDENTIALS, type SandboxHandle } from '../../src/sandbox/index.js';
+import { validateReportOutput } from './report-schema.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(ROOT, 'bin/cce-harden.js');
@@ -65,7 +66,10 @@ export async function runCli(
     env: env as NodeJS.ProcessEnv,
     cwd,
   });
-  return { code, stdout: out.text(), stderr: err.text() };
+  const stdout = out.text();
+  // Every JSON document a test produces must match the published schema.
+  validateReportOutput(stdout);
+  return { code, stdout, stderr: err.text() };
 }
 
 /** The built CLI in a child process (npm test builds first). */
@@ -85,7 +89,15 @@ export function spawnCli(
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.on('close', (code) => {
+      try {
+        validateReportOutput(stdout);
+      } catch (err) {
+        reject(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
   });
 }
 

@@ -1,6 +1,6 @@
 /** Hand-built run reports for the renderer tests. */
 
-import type { Change, ClusterReport, RuleView, RunReport } from '../../src/core/report.js';
+import type { ClusterReport, RuleChange, RuleView, RunReport } from '../../src/core/report.js';
 
 export const denyRule: RuleView = {
   id: 'rule-1',
@@ -16,7 +16,7 @@ export const denyRule: RuleView = {
   match: 'equivalent',
 };
 
-export const createDeny: Change = {
+export const createDeny: RuleChange = {
   action: 'create',
   kind: 'security-group-rule',
   target: 'demo-turbo-cce-eni-ab12c',

@@ -11,11 +11,14 @@ import { CceAdapter } from '../../src/cloud/cce.js';
 import { accessKeyProvider } from '../../src/cloud/credentials.js';
 import { Retrier } from '../../src/cloud/retry.js';
 import { VpcAdapter } from '../../src/cloud/vpc.js';
-import { observe, planRemove } from '../../src/core/harden.js';
+import { observeRegion } from '../../src/core/observe.js';
+import { planCheck, planRemove } from '../../src/core/plan.js';
+import { buildClusterReport } from '../../src/core/report-builder.js';
 import { summarizeStatus, type RunReport } from '../../src/core/report.js';
 import { chooseRuleFetch, fetchDecidingRules } from '../../src/core/rule-fetch.js';
 import type { RuleStore } from '../../src/core/types.js';
 import { renderJson } from '../../src/render/json.js';
+import { standardFactsBuilder } from '../../src/cli/standard-facts.js';
 import {
   SANDBOX_CREDENTIALS,
   WorldBuilder,
@@ -67,12 +70,22 @@ async function documents(
   vpc: RuleStore,
 ): Promise<{ check: string; remove: string }> {
   const { cce } = adapters(h);
-  const observations = await observe(
-    { cce, vpc, concurrency: 4 },
-    { region: SANDBOX_CREDENTIALS.region, clusterRefs: [], withAddons: false },
+  const { clusters: observations } = await observeRegion(
+    { clusters: cce, rules: vpc, concurrency: 4 },
+    {
+      region: SANDBOX_CREDENTIALS.region,
+      clusterRefs: [],
+      withPreflight: false,
+      standardFacts: await standardFactsBuilder(),
+    },
   );
   const doc = (command: string): string => {
-    const clusters = observations.map((o) => o.report);
+    const clusters = observations.map((obs) =>
+      buildClusterReport({
+        obs,
+        plan: command === 'remove' && obs.kind === 'turbo' ? planRemove(obs) : planCheck(obs),
+      }),
+    );
     const report: RunReport = {
       schemaVersion: 1,
       command,
@@ -81,9 +94,7 @@ async function documents(
     };
     return renderJson(report);
   };
-  const check = doc('check');
-  observations.forEach(planRemove);
-  return { check, remove: doc('remove') };
+  return { check: doc('check'), remove: doc('remove') };
 }
 
 function ruleRequests(log: readonly RequestLogEntry[]): RequestLogEntry[] {
@@ -205,7 +216,7 @@ const SHOWS: Record<string, string[]> = {
   disabled: ['rule-disabled', 'drift'],
   stronger: ['rule-present-stronger', 'compliant'],
   'allow-warning': ['allow-rule-priority-1', 'rule-missing', 'rule-present'],
-  'multiple groups': ['USAGE', 'NOT_FOUND', 'not-applicable', 'rule-disabled', 'rule-present'],
+  'multiple groups': ['USAGE', 'NOT_FOUND', 'no-node-pools', 'rule-disabled', 'rule-present'],
 };
 
 /** The id of a cluster's (first) ENI group in the world built so far. */

@@ -21,7 +21,7 @@ import {
   POST_INSTALL_KEY,
 } from '../../src/core/post-install.js';
 import type { RunReport } from '../../src/core/report.js';
-import type { RawNodePool } from '../../src/core/types.js';
+import type { RawNodePool } from '../../src/cloud/cce-wire.js';
 import { runCli, sandboxEnv, writes, type CliResult } from '../helpers/cli.js';
 import { sandboxPerTest } from '../helpers/sandbox.js';
 
@@ -286,5 +286,103 @@ describe('iptables rendering from the cluster', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('cce-harden apply --cluster demo-turbo');
     expect(r.stdout).toBe('');
+  });
+});
+
+describe('errors keep their class', () => {
+  it('an unknown cluster is NOT_FOUND for iptables as for check', async () => {
+    handle = await startSandbox(demoWorld());
+    const env = sandboxEnv(handle);
+    const check = await runCli(['check', '--cluster', 'no-such', '--json'], env);
+    const iptables = await runCli(['iptables', '--cluster', 'no-such', '--json'], env);
+    const install = await runCli(
+      ['iptables', '--cluster', 'no-such', '--install', '--dry-run', '--json'],
+      env,
+    );
+    expect(check.code).toBe(1);
+    expect(iptables.code).toBe(1);
+    expect(install.code).toBe(1);
+    expect(json(check).clusters[0]?.error?.code).toBe('NOT_FOUND');
+    expect(json(iptables).error?.code).toBe('NOT_FOUND');
+    expect(json(install).error?.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('node-pool changes in the JSON', () => {
+  it('carry the pool id, name and scripts: no login, SSH key or volume fields', async () => {
+    handle = await startSandbox(demoWorld());
+    const env = sandboxEnv(handle);
+    for (const argv of [
+      ['check', '--cluster', 'demo-vpc', '--json'],
+      ['iptables', '--cluster', 'demo-vpc', '--install', '--dry-run', '--json'],
+    ]) {
+      const r = await runCli(argv, env);
+      expect(r.code).toBe(2);
+      const doc = json(r);
+      expect(r.stdout).not.toMatch(/login|sshKey|userPassword|rootVolume|dataVolumes|extendParam/);
+      const change = doc.clusters[0]?.changes.find((c) => c.targetId.length > 0);
+      expect(change?.before).toEqual({
+        poolId: change?.targetId,
+        poolName: change?.target,
+        postInstallScript: expect.any(String),
+      });
+      expect(change?.after).toMatchObject({
+        postInstallScript: expect.stringContaining(BLOCK_BEGIN),
+      });
+    }
+  });
+});
+
+describe('iptables --install outcomes per pool', () => {
+  it('a pool whose update fails does not stop the others; each change says what happened', async () => {
+    handle = await startSandbox(demoWorld());
+    const h = handle;
+    const main = pools(h, 'demo-vpc').find((p) => p.metadata.name === 'demo-vpc-pool');
+    if (!main) throw new Error('demo-vpc-pool is missing from the demo world');
+    h.faults.add({
+      method: 'PUT',
+      path: `/nodepools/${main.metadata.uid}`,
+      serverError: {
+        status: 400,
+        body: { errorCode: 'CCE.01400001', errorMessage: 'Invalid request: the pool is busy.' },
+      },
+    });
+    const r = await runCli(
+      ['iptables', '--cluster', 'demo-vpc', '--install', '--yes', '--json'],
+      sandboxEnv(h),
+    );
+    expect(r.code).toBe(1);
+    const c = json(r).clusters[0];
+    expect(c?.status).toBe('error');
+    const byPool = Object.fromEntries((c?.changes ?? []).map((ch) => [ch.target, ch]));
+    expect(byPool['demo-vpc-pool']).toMatchObject({ applied: false, outcome: 'failed' });
+    expect(byPool['demo-vpc-pool']?.error?.httpStatus).toBe(400);
+    expect(byPool['demo-vpc-gpu']).toMatchObject({ applied: true, outcome: 'applied' });
+    // The other pool really has the block; the failed one is untouched.
+    const now = pools(h, 'demo-vpc');
+    expect(
+      extractBlock(script(now.find((p) => p.metadata.name === 'demo-vpc-gpu'))),
+    ).not.toBeNull();
+    expect(script(now.find((p) => p.metadata.name === 'demo-vpc-pool'))).toBe(
+      DEMO_EXISTING_POST_INSTALL,
+    );
+  });
+
+  it('a pool being deleted is skipped with the reason, the others are updated', async () => {
+    handle = await startSandbox(demoWorld());
+    const h = handle;
+    const gpu = pools(h, 'demo-vpc').find((p) => p.metadata.name === 'demo-vpc-gpu');
+    if (!gpu) throw new Error('demo-vpc-gpu is missing from the demo world');
+    gpu.status = { ...gpu.status, phase: 'Deleting' };
+    const r = await runCli(
+      ['iptables', '--cluster', 'demo-vpc', '--install', '--yes', '--json'],
+      sandboxEnv(h),
+    );
+    const c = json(r).clusters[0];
+    const byPool = Object.fromEntries((c?.changes ?? []).map((ch) => [ch.target, ch]));
+    expect(byPool['demo-vpc-gpu']).toMatchObject({ applied: false, outcome: 'skipped' });
+    expect(byPool['demo-vpc-gpu']?.reason).toMatch(/Deleting/);
+    expect(byPool['demo-vpc-pool']).toMatchObject({ applied: true, outcome: 'applied' });
+    expect(writes(h)).toHaveLength(1);
   });
 });

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { parseApiServerUrl, readClusterFacts, selectCluster } from '../../src/core/cluster.js';
-import { NotFoundError, UsageError } from '../../src/core/errors.js';
-import type { RawCluster } from '../../src/core/types.js';
+import { parseClusterList, type RawCluster } from '../../src/cloud/cce-wire.js';
+import { parseApiServerUrl, selectCluster } from '../../src/core/cluster.js';
+import { CloudError, NotFoundError, UsageError } from '../../src/core/errors.js';
+
+/** The facts cloud/ reads from one cluster object (through the ListClusters schema). */
+function readClusterFacts(raw: unknown) {
+  const [facts] = parseClusterList({ items: [raw] }, 'cn-north-4');
+  if (!facts) throw new Error('no cluster');
+  return facts;
+}
 
 function cluster(
   over: Partial<RawCluster['spec']> = {},
@@ -98,6 +105,54 @@ describe('readClusterFacts', () => {
   });
 });
 
+describe('endpoint variants (documented)', () => {
+  it.each([
+    ['lowercase type', [{ url: 'https://10.0.0.9:5443', type: 'internal' }]],
+    [
+      'OTC object form',
+      { internal: 'https://10.0.0.9:5443', external: 'https://1.2.3.4:5443', external_otc: 'x' },
+    ],
+    ['capitalised object form', { Internal: 'https://10.0.0.9:5443' }],
+    ['array of {Internal: url}', [{ Internal: 'https://10.0.0.9:5443' }]],
+  ])('reads the %s', (_name, endpoints) => {
+    const f = readClusterFacts({ ...cluster(), status: { phase: 'Available', endpoints } });
+    expect(f.apiServer).toEqual({ ip: '10.0.0.9', port: 5443 });
+  });
+
+  it.each([
+    ['0.0.0.0', 'unspecified'],
+    ['127.0.0.1', 'loopback'],
+    ['255.255.255.255', 'broadcast'],
+    ['224.0.0.1', 'multicast'],
+  ])('refuses the non-unicast API server address %s', (ip, range) => {
+    const f = readClusterFacts(
+      cluster({}, { endpoints: [{ url: `https://${ip}:5443`, type: 'Internal' }] }),
+    );
+    expect(f.apiServer).toBeNull();
+    expect(f.apiServerProblem).toContain(range);
+  });
+});
+
+describe('ListClusters answers that are not a cluster list', () => {
+  it.each([
+    ['an HTML page', '<html><body>Bad gateway</body></html>'],
+    ['an empty body', ''],
+    ['an empty object', {}],
+    ['an array', []],
+    ['items that are not clusters', { items: [{ foo: 1 }] }],
+    ['a truncated document', '{"items": [{"metadata"'],
+  ])('%s is an error naming the call and region', (_name, body) => {
+    expect(() => parseClusterList(body, 'cn-north-4')).toThrow(CloudError);
+    expect(() => parseClusterList(body, 'cn-north-4')).toThrow(
+      /^ListClusters in cn-north-4 answered something that is not a cluster list: /,
+    );
+  });
+
+  it('a real empty list is an empty region', () => {
+    expect(parseClusterList({ kind: 'List', items: [] }, 'cn-north-4')).toEqual([]);
+  });
+});
+
 describe('parseApiServerUrl', () => {
   it('normalises the address', () => {
     // Leading zeros are octal to the URL parser: refused rather than silently turned into .49.
@@ -110,10 +165,13 @@ describe('parseApiServerUrl', () => {
 });
 
 describe('selectCluster', () => {
-  const list = [cluster(), { ...cluster(), metadata: { name: 'dev', uid: 'uid-2' } }];
+  const list = [
+    readClusterFacts(cluster()),
+    readClusterFacts({ ...cluster(), metadata: { name: 'dev', uid: 'uid-2' } }),
+  ];
   it('finds by id and by name', () => {
-    expect(selectCluster(list, 'uid-2').metadata.name).toBe('dev');
-    expect(selectCluster(list, 'prod').metadata.uid).toBe('uid-1');
+    expect(selectCluster(list, 'uid-2').name).toBe('dev');
+    expect(selectCluster(list, 'prod').id).toBe('uid-1');
   });
   it('unknown name: NotFoundError listing what exists', () => {
     expect(() => selectCluster(list, 'nope')).toThrow(NotFoundError);
@@ -124,7 +182,10 @@ describe('selectCluster', () => {
     }
   });
   it('two clusters with the same name: asks for the id', () => {
-    const dup = [cluster(), { ...cluster(), metadata: { name: 'prod', uid: 'uid-3' } }];
+    const dup = [
+      readClusterFacts(cluster()),
+      readClusterFacts({ ...cluster(), metadata: { name: 'prod', uid: 'uid-3' } }),
+    ];
     expect(() => selectCluster(dup, 'prod')).toThrow(UsageError);
   });
 });

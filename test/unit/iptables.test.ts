@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   buildIptablesModel,
   chainForNetwork,
-  containerCidrsOf,
   networkForContainerMode,
   parseApiServerEndpoint,
   ruleArgs,
@@ -10,7 +9,7 @@ import {
 } from '../../src/core/iptables.js';
 import { UsageError } from '../../src/core/errors.js';
 import { ExitCode } from '../../src/core/exit-codes.js';
-import type { RawCluster } from '../../src/core/types.js';
+import { parseClusterList, type RawCluster } from '../../src/cloud/cce-wire.js';
 
 const valid: IptablesInput = {
   apiServer: { ip: '192.168.0.61', port: 5443 },
@@ -30,6 +29,11 @@ function problemsOf(input: IptablesInput): string[] {
 
 function cluster(containerNetwork: RawCluster['spec']['containerNetwork']): RawCluster {
   return { metadata: { name: 'c', uid: 'u' }, spec: { containerNetwork } };
+}
+
+/** Container CIDRs as cloud/ reads them from a cluster object. */
+function containerCidrsOf(raw: RawCluster): string[] {
+  return parseClusterList({ items: [raw] }, 'r')[0]?.containerCidrs ?? [];
 }
 
 describe('chain selection', () => {

@@ -11,17 +11,20 @@ import {
   decodeBase64,
   installScriptsSize,
   judgeManagedBlock,
-  readPreInstallScript,
   encodeBase64,
   extractBlock,
   findBlock,
   parseBlock,
-  readPostInstallScript,
   removeBlock,
   upsertBlock,
-  withPostInstallScript,
 } from '../../src/core/post-install.js';
-import type { RawNodePool } from '../../src/core/types.js';
+import {
+  parseNodePool,
+  postInstallOf,
+  postInstallUpdateBody,
+  preInstallOf,
+  type RawNodePool,
+} from '../../src/cloud/cce-wire.js';
 import { renderIptables, templatesForFormat } from '../../src/render/iptables.js';
 import { loadTemplates } from '../../src/cli/templates-dir.js';
 
@@ -208,27 +211,38 @@ describe('node pool post-install script', () => {
     status: { currentNode: 3, phase: '' },
   };
 
+  const wire = (p: RawNodePool) => parseNodePool(p, 'ShowNodePool', 'cn-north-4');
+
   it('reads the decoded script; none means empty', () => {
-    expect(readPostInstallScript(pool)).toEqual({ ok: true, script: 'echo hi\n' });
+    expect(postInstallOf(wire(pool))).toEqual({ ok: true, script: 'echo hi\n' });
     const bare: RawNodePool = { metadata: { name: 'b', uid: 'b' }, spec: {} };
-    expect(readPostInstallScript(bare)).toEqual({ ok: true, script: '' });
-    const bad = withPostInstallScript(pool, '');
+    expect(postInstallOf(wire(bare))).toEqual({ ok: true, script: '' });
+    const bad = structuredClone(pool);
     bad.spec.nodeTemplate!.extendParam![POST_INSTALL_KEY] = '%%%';
-    expect(readPostInstallScript(bad)).toEqual({
+    expect(postInstallOf(wire(bad))).toEqual({
       ok: false,
       problem: 'the post-install script is not valid Base64',
     });
   });
 
-  it('sets only the post-install key, on a copy', () => {
-    const snapshot = structuredClone(pool);
-    const updated = withPostInstallScript(pool, 'echo new\n');
-    expect(pool).toEqual(snapshot);
-    const expected = structuredClone(pool);
-    expected.spec.nodeTemplate!.extendParam![POST_INSTALL_KEY] = encodeBase64('echo new\n');
-    expect(updated).toEqual(expected);
-    const bare = withPostInstallScript({ metadata: { name: 'b', uid: 'b' }, spec: {} }, 'x');
-    expect(bare.spec.nodeTemplate?.extendParam).toEqual({ [POST_INSTALL_KEY]: 'eA==' });
+  it('the update body carries the update model only: the new script, never the count or login', () => {
+    const withLogin = structuredClone(pool);
+    withLogin.spec['login'] = { sshKey: 'my-key', userPassword: { password: 'secret' } };
+    withLogin.spec.nodeTemplate!['login'] = { sshKey: 'my-key' };
+    withLogin.spec.nodeTemplate!['rootVolume'] = { size: 40, volumetype: 'SSD' };
+    const body = postInstallUpdateBody(wire(withLogin), 'echo new\n');
+    expect(body).toEqual({
+      kind: 'NodePool',
+      apiVersion: 'v3',
+      metadata: { name: 'pool-a' },
+      spec: {
+        ignoreInitialNodeCount: true,
+        initialNodeCount: 3,
+        autoscaling: { enable: true, minNodeCount: 1, maxNodeCount: 5 },
+        nodeTemplate: { extendParam: { [POST_INSTALL_KEY]: encodeBase64('echo new\n') } },
+      },
+    });
+    expect(JSON.stringify(body)).not.toMatch(/login|sshKey|secret|rootVolume|flavor/);
   });
 });
 
@@ -372,6 +386,9 @@ describe('installScriptsSize: CCE takes at most 10240 characters of Base64 for p
       metadata: { name: 'p', uid: 'u' },
       spec: { nodeTemplate: { extendParam: { [PRE_INSTALL_KEY]: encodeBase64('echo pre\n') } } },
     } as unknown as RawNodePool;
-    expect(readPreInstallScript(pool)).toEqual({ ok: true, script: 'echo pre\n' });
+    expect(preInstallOf(parseNodePool(pool, 'ShowNodePool', 'r'))).toEqual({
+      ok: true,
+      script: 'echo pre\n',
+    });
   });
 });

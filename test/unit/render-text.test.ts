@@ -2,8 +2,6 @@ import { describe, it, expect } from 'vitest';
 import { makeColors, noColors, printable } from '../../src/render/colors.js';
 import { formatChange, formatRule, renderText, verdictWord } from '../../src/render/text.js';
 import type { Change, ClusterStatus } from '../../src/core/report.js';
-import type { RawNodePool } from '../../src/core/types.js';
-import { withPostInstallScript } from '../../src/core/post-install.js';
 import {
   HOSTILE,
   cluster,
@@ -80,12 +78,9 @@ describe('formatRule', () => {
   });
 });
 
-function pool(script: string): RawNodePool {
-  const base: RawNodePool = {
-    metadata: { name: 'pool-b', uid: 'np-2' },
-    spec: { initialNodeCount: 2, nodeTemplate: { extendParam: {} } },
-  };
-  return script ? withPostInstallScript(base, script) : base;
+/** One side of a node-pool change: the pool and its script, nothing else. */
+function side(poolName: string, poolId: string, postInstallScript: string) {
+  return { poolId, poolName, postInstallScript };
 }
 
 describe('formatChange', () => {
@@ -98,22 +93,14 @@ describe('formatChange', () => {
       [`- egress deny tcp 5443 -> 192.168.0.61/32 priority 1 (sg ${sg})`],
     ],
     [
-      'update',
-      { ...createDeny, action: 'update', before: { ...denyRule, priority: 50 }, after: denyRule },
-      [
-        `- egress deny tcp 5443 -> 192.168.0.61/32 priority 50 (sg ${sg})`,
-        `+ egress deny tcp 5443 -> 192.168.0.61/32 priority 1 (sg ${sg})`,
-      ],
-    ],
-    [
       'node-pool script',
       {
         action: 'update',
         kind: 'nodepool-post-install',
         target: 'pool-a',
         targetId: 'np-1',
-        before: 'echo hi\nold line',
-        after: 'echo hi\niptables -I OUTPUT -j DROP',
+        before: side('pool-a', 'np-1', 'echo hi\nold line'),
+        after: side('pool-a', 'np-1', 'echo hi\niptables -I OUTPUT -j DROP'),
         applied: false,
       },
       [
@@ -123,14 +110,14 @@ describe('formatChange', () => {
       ],
     ],
     [
-      'node-pool objects: the Base64 post-install scripts are decoded and compared',
+      'a pool without a script gets one',
       {
         action: 'update',
         kind: 'nodepool-post-install',
         target: 'pool-b',
         targetId: 'np-2',
-        before: pool(''),
-        after: pool('#!/bin/sh\niptables -I OUTPUT -d 192.168.0.61 -j REJECT'),
+        before: side('pool-b', 'np-2', ''),
+        after: side('pool-b', 'np-2', '#!/bin/sh\niptables -I OUTPUT -d 192.168.0.61 -j REJECT'),
         applied: false,
       },
       [
@@ -142,16 +129,20 @@ describe('formatChange', () => {
     [
       'a long script diff shows its start and counts the rest; blank lines do not count',
       {
-        action: 'create',
+        action: 'update',
         kind: 'nodepool-post-install',
         target: 'pool-c',
         targetId: 'np-3',
-        before: '',
-        after: ['l1', '', 'l2', 'l3', 'l4', 'l5', 'l6', 'l7', 'l8'].join('\n'),
+        before: side('pool-c', 'np-3', ''),
+        after: side(
+          'pool-c',
+          'np-3',
+          ['l1', '', 'l2', 'l3', 'l4', 'l5', 'l6', 'l7', 'l8'].join('\n'),
+        ),
         applied: false,
       },
       [
-        '~ add post-install script (node pool pool-c)',
+        '~ update post-install script (node pool pool-c)',
         '    + l1',
         '    + l2',
         '    + l3',
@@ -162,7 +153,7 @@ describe('formatChange', () => {
     ],
     [
       'an unknown shape falls back to JSON',
-      { ...createDeny, after: { something: 'else' } },
+      { ...createDeny, after: { something: 'else' } } as unknown as Change,
       [`+ {"something":"else"} (sg ${sg})`],
     ],
   ])('%s', (_name, change, expected) => {

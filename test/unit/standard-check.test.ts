@@ -8,11 +8,23 @@ import {
   upsertBlock,
 } from '../../src/core/post-install.js';
 import {
-  checkStandardCluster,
-  planNodePoolUpdates,
+  checkStandardCluster as checkPools,
+  planNodePoolUpdates as planPools,
   type StandardFacts,
 } from '../../src/core/standard-check.js';
-import type { RawNodePool } from '../../src/core/types.js';
+import { nodePoolFromWire, parseNodePool, type RawNodePool } from '../../src/cloud/cce-wire.js';
+
+/** The pools as cloud/ hands them to core: decoded scripts, no wire fields. */
+const domain = (pools: readonly RawNodePool[]) =>
+  pools.map((p) => nodePoolFromWire(parseNodePool(p, 'ListNodePools', 'cn-north-4')));
+const checkStandardCluster = (f: StandardFacts, pools: readonly RawNodePool[]) =>
+  checkPools(f, domain(pools));
+const planNodePoolUpdates = (
+  f: StandardFacts,
+  pools: readonly RawNodePool[],
+  selected?: readonly string[],
+) => planPools(f, domain(pools), selected);
+const names = (changes: { pool: { name: string } }[]) => changes.map((c) => c.pool.name);
 import { renderIptables, templatesForFormat } from '../../src/render/iptables.js';
 import { loadTemplates } from '../../src/cli/templates-dir.js';
 
@@ -128,7 +140,7 @@ describe('checkStandardCluster', () => {
     expect(drift.map((f) => f.code)).toEqual(expectedCodes);
     expect(drift[0]?.message).toContain('node pool "a"');
     expect(drift[0]?.message).toContain(text);
-    expect(r.changes.map((c) => c.target)).toEqual(['a']);
+    expect(names(r.changes)).toEqual(['a']);
     expect(codes(r)).toContain('existing-nodes-not-visible');
   });
 
@@ -183,30 +195,24 @@ describe('checkStandardCluster', () => {
 });
 
 describe('planNodePoolUpdates', () => {
-  it('keeps every field of the pool and changes only the post-install script', () => {
+  it('plans the script before and after for the pool, nothing else of it', () => {
     const before = pool('a', USER_SCRIPT);
     const snapshot = structuredClone(before);
     const [change, ...rest] = planNodePoolUpdates(facts(), [before]);
     expect(rest).toEqual([]);
-    expect(change).toMatchObject({
-      action: 'update',
-      kind: 'nodepool-post-install',
-      target: 'a',
-      targetId: 'uid-a',
-      applied: false,
-    });
     expect(before).toEqual(snapshot); // input not mutated
-    expect(change?.before).toEqual(snapshot);
+    expect(change).toEqual({
+      pool: { id: 'uid-a', name: 'a' },
+      before: USER_SCRIPT,
+      after: USER_SCRIPT + facts().postInstallBlock,
+    });
+  });
 
-    const after = change?.after as RawNodePool;
-    expect(after.spec.initialNodeCount).toBe(4);
-    expect(after.spec.autoscaling).toEqual(snapshot.spec.autoscaling);
-    const script = decodeBase64(String(after.spec.nodeTemplate?.extendParam?.[POST_INSTALL_KEY]));
-    expect(script).toBe(USER_SCRIPT + facts().postInstallBlock);
-    // Everything but that one key is identical.
-    const expected = structuredClone(snapshot);
-    expected.spec.nodeTemplate!.extendParam![POST_INSTALL_KEY] = encodeBase64(script);
-    expect(after).toEqual(expected);
+  it('leaves a pool that is being deleted alone, with the reason', () => {
+    const p = pool('a', null);
+    p.status = { phase: 'Deleting' };
+    const [change] = planNodePoolUpdates(facts(), [p]);
+    expect(change?.skip).toMatch(/phase Deleting/);
   });
 
   it('replaces an outdated block in place and is idempotent once applied', () => {
@@ -216,10 +222,11 @@ describe('planNodePoolUpdates', () => {
     );
     const pools = [pool('a', old), hardened('b'), pool('c', null)];
     const changes = planNodePoolUpdates(facts(), pools);
-    expect(changes.map((c) => c.target)).toEqual(['a', 'c']);
-    const applied = pools.map(
-      (p) => (changes.find((c) => c.targetId === p.metadata.uid)?.after as RawNodePool) ?? p,
-    );
+    expect(names(changes)).toEqual(['a', 'c']);
+    const applied = pools.map((p) => {
+      const c = changes.find((x) => x.pool.id === p.metadata.uid);
+      return c ? pool(p.metadata.name, c.after) : p;
+    });
     const a = decodeBase64(String(applied[0]?.spec.nodeTemplate?.extendParam?.[POST_INSTALL_KEY]));
     expect(a).toBe(`${USER_SCRIPT}${facts().postInstallBlock}exit 0\n`);
     expect(planNodePoolUpdates(facts(), applied)).toEqual([]);
@@ -228,10 +235,7 @@ describe('planNodePoolUpdates', () => {
 
   it('limits the plan to the selected pools and rejects unknown names, listing them all', () => {
     const pools = [pool('a', null), pool('b', null), pool('c', null)];
-    expect(planNodePoolUpdates(facts(), pools, ['c', 'a']).map((c) => c.target)).toEqual([
-      'a',
-      'c',
-    ]);
+    expect(names(planNodePoolUpdates(facts(), pools, ['c', 'a']))).toEqual(['a', 'c']);
     let error: unknown;
     try {
       planNodePoolUpdates(facts(), pools, ['a', 'x', 'y']);
@@ -246,14 +250,10 @@ describe('planNodePoolUpdates', () => {
     expect((error as UsageError).hint).toBe('Node pools: a, b, c');
   });
 
-  it('refuses a pool without initialNodeCount (the update would scale it to 0)', () => {
+  it('plans a pool without initialNodeCount: the write never sends the count', () => {
     const p = pool('a', null);
     delete p.spec.initialNodeCount;
-    expect(() => planNodePoolUpdates(facts(), [p])).toThrow(UnsafeError);
-    expect(() => planNodePoolUpdates(facts(), [p])).toThrow('could scale it to 0');
-    const r = checkStandardCluster(facts(), [p]);
-    expect(r.changes).toEqual([]);
-    expect(codes(r)).toContain('nodepool-not-updatable');
+    expect(names(planNodePoolUpdates(facts(), [p]))).toEqual(['a']);
   });
 
   it('refuses pools whose script cannot be rewritten byte for byte', () => {
@@ -283,8 +283,7 @@ describe('a block is compliant only if it runs, unchanged', () => {
     const r = checkStandardCluster(facts(), [pool('a', script)]);
     expect(codes(r)).toEqual(['post-install-block-unreachable', 'existing-nodes-not-visible']);
     expect(r.findings[0]?.message).toContain('line 3 ends the script');
-    const after = r.changes[0]?.after as RawNodePool;
-    const written = decodeBase64(after.spec.nodeTemplate!.extendParam![POST_INSTALL_KEY] as string);
+    const written = r.changes[0]?.after;
     expect(written).toBe(`${USER_SCRIPT}${block()}exit 0\n# end of site setup\n`);
   });
 

@@ -1,15 +1,15 @@
 import { quote } from 'shell-quote';
-import { CloudError, UsageError } from '../../core/errors.js';
+import { UsageError } from '../../core/errors.js';
 import { ExitCode } from '../../core/exit-codes.js';
-import { toReportError, type Observation } from '../../core/harden.js';
 import {
   buildIptablesModel,
   parseApiServerEndpoint,
   type IptablesModel,
 } from '../../core/iptables.js';
-import { summarizeStatus, type Change } from '../../core/report.js';
-import { checkStandardCluster, planNodePoolUpdates } from '../../core/standard-check.js';
-import type { RawNodePool } from '../../core/types.js';
+import type { ClusterObservation } from '../../core/observe.js';
+import { planCheck, planPools } from '../../core/plan.js';
+import { buildClusterReport } from '../../core/report-builder.js';
+import type { Work } from '../../core/runner.js';
 import {
   IPTABLES_FORMATS,
   renderIptables,
@@ -18,13 +18,12 @@ import {
   type IptablesFormat,
 } from '../../render/iptables.js';
 import { renderJson } from '../../render/json.js';
-import type { CloudSession } from '../cloud-session.js';
 import type { CommandContext } from '../context.js';
 import { emitReport } from '../output.js';
+import { buildRunReport, executePlans, observeRegions, type ObservedRegion } from '../pipeline.js';
+import { modelForCluster } from '../standard-facts.js';
 import { writeOutputFile, writeStream } from '../write-file.js';
-import { modelForCluster, standardFactsBuilder } from '../standard-facts.js';
 import { TEMPLATES_DIR, loadTemplates } from '../templates-dir.js';
-import { buildReport, confirmPlan, observeRegions } from './harden.js';
 
 /** Options of `cce-harden iptables`; the wizard fills the same type. */
 export interface IptablesOptions {
@@ -114,22 +113,23 @@ const isolationNote = () =>
 
 export async function runIptables(ctx: CommandContext, opts: IptablesOptions): Promise<number> {
   validateOptions(opts);
-  const format = opts.format as IptablesFormat;
   if (opts.install) return installOnNodePools(ctx, opts);
 
-  let model: IptablesModel;
-  let clusterName: string | undefined;
   if (opts.cluster) {
     const { obs } = await observeOne(ctx, opts);
-    model = modelForCluster(
-      obs.facts as NonNullable<Observation['facts']>,
-      opts.portOnly,
-      opts.ports,
-    );
-    clusterName = obs.report.name;
-  } else {
-    model = offlineModel(opts);
+    return renderModel(ctx, opts, obs.desired.model, obs.facts.name);
   }
+  return renderModel(ctx, opts, offlineModel(opts), undefined);
+}
+
+/** Renders the script of a model (a cluster's, or one described offline) where `opts` says. */
+export async function renderModel(
+  ctx: CommandContext,
+  opts: IptablesOptions,
+  model: IptablesModel,
+  clusterName: string | undefined,
+): Promise<number> {
+  const format = opts.format as IptablesFormat;
   const text = renderIptables(model, format, await loadTemplates(templatesForFormat(format)));
   if (opts.out) {
     const written = await writeOutputFile(opts.out, ctx.output.redact?.(text) ?? text, {
@@ -141,13 +141,13 @@ export async function runIptables(ctx: CommandContext, opts: IptablesOptions): P
     if (ctx.output.format === 'json') {
       await writeStream(
         ctx.io.stdout,
-        renderJson({ ...buildReport(ctx, []), rendered: { format, text, model }, written }),
+        renderJson({ ...buildRunReport(ctx, []), rendered: { format, text, model }, written }),
       );
     }
   } else if (ctx.output.format === 'json') {
     await writeStream(
       ctx.io.stdout,
-      renderJson({ ...buildReport(ctx, []), rendered: { format, text, model } }),
+      renderJson({ ...buildRunReport(ctx, []), rendered: { format, text, model } }),
     );
   } else {
     await writeStream(ctx.io.stdout, text);
@@ -159,103 +159,88 @@ export async function runIptables(ctx: CommandContext, opts: IptablesOptions): P
   return ExitCode.ok;
 }
 
-/** Reads one standard cluster (and its node pools) through the CCE API. */
+type StandardObservation = Extract<ClusterObservation, { kind: 'standard' }>;
+
+/**
+ * Reads one standard cluster (and its node pools) through the CCE API. A cluster that could not
+ * be read throws its own error (a missing cluster stays NOT_FOUND); a Turbo cluster throws the
+ * error that points to `apply`.
+ */
 async function observeOne(
   ctx: CommandContext,
   opts: IptablesOptions,
-): Promise<{ obs: Observation; session: CloudSession }> {
-  const { results } = await observeRegions(
-    ctx,
-    { clusters: [opts.cluster as string], all: false, dryRun: opts.dryRun, yes: opts.yes },
-    { withAddons: false, portOnly: opts.portOnly },
-  );
-  const region = results[0];
-  const obs = region?.observations[0];
-  if (!region || !obs) throw new CloudError('The cluster could not be read.');
-  if (obs.facts?.isTurbo) {
-    modelForCluster(obs.facts, opts.portOnly); // throws the Turbo error, which points to `apply`
-  }
-  if (obs.report.error) throw errorFromReport(obs);
-  return { obs, session: region.session };
+): Promise<{ obs: StandardObservation; region: ObservedRegion }> {
+  const { regions } = await observeRegions(ctx, {
+    clusters: [opts.cluster ?? ''],
+    all: false,
+    withPreflight: false,
+    portOnly: opts.portOnly,
+    ports: opts.ports,
+  });
+  const region = regions[0];
+  const obs = region?.observed.clusters[0];
+  if (!region || !obs) throw new UsageError('Pass --cluster <name|id>.');
+  return { obs: standardOnly(obs), region };
 }
 
-function errorFromReport(obs: Observation): Error {
-  const e = obs.report.error;
-  return new CloudError(
-    e?.message ?? 'failed',
-    { requestId: e?.requestId ?? undefined },
-    e?.hint ?? undefined,
-  );
+function standardOnly(obs: ClusterObservation): StandardObservation {
+  if (obs.kind === 'standard') return obs;
+  if (obs.kind === 'turbo') {
+    modelForCluster(obs.facts, false); // throws the Turbo error, which points to `apply`
+  }
+  if (obs.kind === 'failed') {
+    if (obs.facts?.isTurbo) modelForCluster(obs.facts, false);
+    throw obs.error;
+  }
+  throw new UsageError(`${obs.facts.name} is not a CCE standard cluster.`);
 }
 
 /**
  * --install: the block goes into each node pool's post-install script so new nodes get the
- * rules. UpdateNodePool replaces the whole pool, so each request carries the pool as read with
- * only the script changed. Plan, confirm, apply, re-read, verify.
+ * rules. Plan, confirm, then the one runner: each pool is read fresh and written by the cloud
+ * adapter (only the script changes; the node count is never written), re-read, verified.
  */
 async function installOnNodePools(ctx: CommandContext, opts: IptablesOptions): Promise<number> {
-  const { obs, session } = await observeOne(ctx, opts);
-  const facts = obs.facts as NonNullable<Observation['facts']>;
-  const standardFacts = (await standardFactsBuilder(opts.portOnly, opts.ports))(facts);
-  const changes = planNodePoolUpdates(
-    standardFacts,
-    obs.pools,
-    opts.nodepools.length > 0 ? opts.nodepools : undefined,
-  );
-  obs.report.changes = changes;
-  if (changes.length > 0) obs.report.status = 'drift';
+  const { obs, region } = await observeOne(ctx, opts);
+  return installObserved(ctx, opts, obs, region);
+}
 
-  const existingNodesHint = `Existing nodes are not changed by this: run the script once on each (as root): ${quote(['cce-harden', 'iptables', '--cluster', facts.name])} --format script --out cce-harden-iptables.sh, copy it to the nodes, then sh cce-harden-iptables.sh.`;
-  if (changes.length > 0 && !opts.dryRun) {
-    await confirmPlan(
-      ctx,
-      buildReport(ctx, [obs.report]),
-      `${changes.length} node pool(s) of ${facts.name}`,
-      opts.yes,
-    );
-    const updated = new Set<string>();
-    try {
-      for (const change of changes) {
-        await ctx.ui.step(`Updating node pool ${change.target}`, () =>
-          session.nodePools.updateNodePool(facts.id, change.after as RawNodePool),
-        );
-        updated.add(change.targetId);
-      }
-      const pools = await session.deps.cce.listNodePools(facts.id);
-      const verify = checkStandardCluster(
-        standardFacts,
-        pools.filter((p) => updated.has(p.metadata.uid)),
-      );
-      if (verify.status !== 'compliant') {
-        throw new CloudError(
-          'The node pools were updated, but re-reading them does not show the block.',
-          {},
-          'Run `cce-harden check` to see the current state.',
-        );
-      }
-      const all = checkStandardCluster(standardFacts, pools);
-      obs.pools = pools;
-      obs.report.status = all.status;
-      obs.report.findings = all.findings;
-      obs.report.changes = changes.map((c): Change => ({ ...c, applied: true }));
-    } catch (err) {
-      obs.report.status = 'error';
-      obs.report.error = toReportError(err);
-      obs.report.changes = changes.map((c): Change => ({ ...c, applied: updated.has(c.targetId) }));
-    }
-  }
-  obs.report.findings.push({
-    code: 'existing-nodes-need-script',
-    severity: 'info',
-    message: existingNodesHint,
+/** The plan/apply half of `--install`, for a cluster already observed (the wizard's). */
+export async function installObserved(
+  ctx: CommandContext,
+  opts: IptablesOptions,
+  observed: ClusterObservation,
+  region: ObservedRegion,
+): Promise<number> {
+  const obs = standardOnly(observed);
+  const plan = planPools(obs, {
+    selectedPools: opts.nodepools.length > 0 ? opts.nodepools : undefined,
   });
-  if (changes.length === 0)
+  const work: Work = { obs, plan, ports: region.session.ports };
+  const { results, pending, stopped } = await executePlans(ctx, [work], {
+    dryRun: opts.dryRun,
+    yes: opts.yes,
+    what: () =>
+      `${plan.changes.filter((c) => !('skip' in c && c.skip)).length} node pool(s) of ${obs.facts.name}`,
+    replan: planCheck,
+  });
+  const existingNodesHint = `Existing nodes are not changed by this: run the script once on each (as root): ${quote(['cce-harden', 'iptables', '--cluster', obs.facts.name])} --format script --out cce-harden-iptables.sh, copy it to the nodes, then sh cce-harden-iptables.sh.`;
+  if (pending === 0 && ctx.output.format === 'text' && !ctx.global.quiet) {
     ctx.ui.info('Nothing to do: every selected node pool already carries the current block.');
-  const report = { ...buildReport(ctx, [obs.report]), dryRun: opts.dryRun };
-  report.status = summarizeStatus(report.clusters);
+  }
+  const reports = results.map((r) =>
+    buildClusterReport({
+      ...r,
+      extraFindings: [
+        { code: 'existing-nodes-need-script', severity: 'info', message: existingNodesHint },
+      ],
+    }),
+  );
+  const report = buildRunReport(ctx, reports, { dryRun: opts.dryRun });
   await emitReport(ctx.io, report, ctx.output);
   ctx.ui.info(isolationNote());
-  if (obs.report.status === 'error') return ExitCode.error;
-  if (opts.dryRun && changes.length > 0) return ExitCode.drift;
+  if (stopped) return ExitCode.cancelled;
+  if (reports.some((c) => c.status === 'error')) return ExitCode.error;
+  if (opts.dryRun && pending > 0) return ExitCode.drift;
   return ExitCode.ok;
 }

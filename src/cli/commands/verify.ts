@@ -3,7 +3,9 @@ import { hostname, userInfo } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CancelledError, CloudError, UsageError } from '../../core/errors.js';
 import { ExitCode } from '../../core/exit-codes.js';
-import type { Observation } from '../../core/harden.js';
+import type { ClusterObservation } from '../../core/observe.js';
+import { planCheck } from '../../core/plan.js';
+import { buildClusterReport } from '../../core/report-builder.js';
 import type { ClusterReport } from '../../core/report.js';
 import { toReportError } from '../../core/report-error.js';
 import type { KubeAccess } from '../../core/verify/access.js';
@@ -34,7 +36,7 @@ import { createRetrier, type CloudSession } from '../cloud-session.js';
 import { pick } from '../config.js';
 import type { CommandContext } from '../context.js';
 import { emitReport } from '../output.js';
-import { buildReport, observeRegions } from './harden.js';
+import { buildRunReport, observeRegions } from '../pipeline.js';
 
 export interface VerifyOptions {
   clusters: string[];
@@ -99,14 +101,14 @@ export async function runVerify(ctx: CommandContext, opts: VerifyOptions): Promi
   };
   process.on('SIGINT', onSigint);
   try {
-    const { results, failed } = await observeRegions(
-      ctx,
-      { clusters: opts.clusters, all: opts.all, dryRun: false, yes: false },
-      { withAddons: false },
-    );
+    const { regions, failed } = await observeRegions(ctx, {
+      clusters: opts.clusters,
+      all: opts.all,
+      withPreflight: false,
+    });
     const reports: ClusterReport[] = [];
-    for (const { session, observations } of results) {
-      for (const obs of observations) {
+    for (const { session, observed } of regions) {
+      for (const obs of observed.clusters) {
         const report = await verifyCluster(
           ctx,
           session,
@@ -120,7 +122,7 @@ export async function runVerify(ctx: CommandContext, opts: VerifyOptions): Promi
           throw new CancelledError('Interrupted; the probe pods were deleted.');
       }
     }
-    const report = buildReport(ctx, [...reports, ...failed]);
+    const report = buildRunReport(ctx, [...reports, ...failed]);
     await emitReport(ctx.io, report, ctx.output);
     return report.status === 'error'
       ? ExitCode.error
@@ -132,28 +134,15 @@ export async function runVerify(ctx: CommandContext, opts: VerifyOptions): Promi
   }
 }
 
-function baseReport(obs: Observation): ClusterReport {
-  const r = obs.report;
-  return {
-    id: r.id,
-    name: r.name,
-    ...(r.region ? { region: r.region } : {}),
-    category: r.category,
-    networkMode: r.networkMode,
-    phase: r.phase,
-    apiServer: r.apiServer,
-    securityGroup: r.securityGroup,
-    rule: r.rule,
-    status: 'error',
-    findings: [],
-    changes: [],
-  };
+/** What `check` would say of the cluster: the facts, group and rule verify starts from. */
+function checkedReport(obs: ClusterObservation): ClusterReport {
+  return buildClusterReport({ obs, plan: planCheck(obs) });
 }
 
 async function openKube(
   ctx: CommandContext,
   session: CloudSession,
-  obs: Observation,
+  obs: ClusterObservation,
   opts: VerifyOptions,
   kubeconfigFile: string | undefined,
 ): Promise<{ kube: KubeAccess; access: VerifyDetails['access'] }> {
@@ -175,8 +164,8 @@ async function openKube(
     await createRetrier(ctx.ui, ctx.env),
   );
   const issued = await ctx.ui.step(
-    `Asking CCE for a short-lived kubeconfig for ${obs.report.name}`,
-    () => issuer.issue(obs.report.id),
+    `Asking CCE for a short-lived kubeconfig for ${obs.facts?.name ?? obs.ref}`,
+    () => issuer.issue(obs.facts?.id ?? obs.ref),
   );
   const endpoint = opts.endpoint as 'internal' | 'external';
   const kube = await KubeClient.open(
@@ -206,17 +195,16 @@ function unreachable(err: unknown, access: VerifyDetails['access'], server: stri
 async function verifyCluster(
   ctx: CommandContext,
   session: CloudSession,
-  obs: Observation,
+  obs: ClusterObservation,
   opts: VerifyOptions,
   kubeconfigFile: string | undefined,
   interrupt: AbortSignal,
 ): Promise<ClusterReport> {
-  if (obs.report.error || !obs.facts || !obs.facts.apiServer) {
-    return { ...obs.report, findings: [...obs.report.findings], changes: [] };
-  }
+  const checked = checkedReport(obs);
+  if (obs.kind === 'failed') return { ...checked, changes: [] };
   const facts = obs.facts;
-  const apiServer = facts.apiServer as NonNullable<typeof facts.apiServer>;
-  const report = baseReport(obs);
+  const apiServer = facts.apiServer;
+  const report: ClusterReport = { ...checked, status: 'error', findings: [], changes: [] };
   try {
     const { kube, access } = await openKube(ctx, session, obs, opts, kubeconfigFile);
     let nodes;
@@ -244,7 +232,7 @@ async function verifyCluster(
       cleanup: { created: 0, deleted: 0, leftovers: [] },
     };
     report.verify = details;
-    if (facts.isTurbo && obs.group) {
+    if (obs.kind === 'turbo') {
       const uncovered = uncoveredPorts(apiServer, path.endpoints, obs.group.id, obs.rules);
       const f = coverageFinding(
         facts.name,

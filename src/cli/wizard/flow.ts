@@ -1,21 +1,31 @@
 /**
  * The wizard: asks only what flags left open, turns the answers into the options `apply` and
- * `iptables` take (answers.ts), and hands over to runChange / runIptables. Planning, the plan
- * display, confirmation, applying and verifying all happen there, exactly as in a script.
+ * `iptables` take (answers.ts), and hands what it observed to the same plan/apply code the
+ * commands use (core/runner.ts through changeObserved / installObserved). The region is read
+ * once; what is about to be written is read fresh right before the write.
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { NotFoundError, UsageError } from '../../core/errors.js';
+import { CloudError, NotFoundError, UsageError } from '../../core/errors.js';
 import { ExitCode } from '../../core/exit-codes.js';
-import type { Observation } from '../../core/harden.js';
 import { networkForContainerMode } from '../../core/iptables.js';
+import {
+  observeWithGroup,
+  reobserve,
+  withPreflight,
+  type ClusterObservation,
+} from '../../core/observe.js';
+import { planCheck, planSecurityGroupChange, type ClusterPlan } from '../../core/plan.js';
+import type { ClusterReport } from '../../core/report.js';
+import { buildClusterReport } from '../../core/report-builder.js';
+import type { Work } from '../../core/runner.js';
 import { matchEniGroups } from '../../core/security-group.js';
-import type { SecurityGroup } from '../../core/types.js';
 import { makeColors, printable, type Colors } from '../../render/colors.js';
 import { renderText } from '../../render/text.js';
-import { observeRegions, buildReport, runChange, type RegionResult } from '../commands/harden.js';
-import { runIptables } from '../commands/iptables.js';
+import { changeObserved } from '../commands/harden.js';
+import { installObserved, renderModel } from '../commands/iptables.js';
 import type { CommandContext } from '../context.js';
+import { buildRunReport, observeRegions, type ObservedRegion } from '../pipeline.js';
 import { TEMPLATES_DIR } from '../templates-dir.js';
 import {
   clusterChoices,
@@ -51,7 +61,7 @@ export async function runWizardFlow(ctx: CommandContext, flags: WizardFlags): Pr
       ask: createAsk(ctx.io, guard, ctx.output.color),
       guard,
       colors,
-      say: (text = '') => ctx.io.stderr.write(`${text}\n`),
+      say: (text = '') => ctx.ui.say(text),
     };
     s.say(
       colors.bold('cce-harden') + ' - keep pods in a CCE cluster away from the kube-apiserver.',
@@ -127,47 +137,46 @@ async function askAndRun(s: Session, flags: WizardFlags): Promise<number> {
   s = { ...s, ctx };
 
   // The list shows every cluster's state, so it is read without a chosen --security-group.
-  const listCtx: CommandContext = flags.cluster
-    ? ctx
-    : { ...ctx, global: { ...ctx.global, securityGroup: undefined } };
-  const { results } = await observeRegions(
-    listCtx,
-    {
-      clusters: flags.cluster ? [flags.cluster] : [],
-      all: !flags.cluster,
-      dryRun: false,
-      yes: false,
-    },
-    { withAddons: false },
-  );
-  const regionResult = results[0];
-  const observations = regionResult?.observations ?? [];
-  if (!regionResult || observations.length === 0) {
+  const { regions } = await observeRegions(ctx, {
+    clusters: flags.cluster ? [flags.cluster] : [],
+    all: !flags.cluster,
+    withPreflight: false,
+    securityGroupId: flags.cluster ? ctx.global.securityGroup : undefined,
+  });
+  const observed = regions[0];
+  const entries: Seen[] = (observed?.observed.clusters ?? []).map((obs) => {
+    const plan = planCheck(obs);
+    return { obs, plan, report: buildClusterReport({ obs, plan }) };
+  });
+  if (!observed || entries.length === 0) {
     throw new NotFoundError(
       `No CCE clusters in region ${region} for this project.`,
       'Check the region and HUAWEICLOUD_SDK_PROJECT_ID (project ids are per region).',
     );
   }
 
-  const obs = await chooseCluster(s, observations, flags);
-  if (!obs.facts) {
+  const chosen = await chooseCluster(s, entries, flags);
+  if (!chosen.obs.facts) {
     // Only a named cluster that does not exist gets here: say why, as `check` would.
-    s.say(renderText(buildReport(ctx, [obs.report]), { colors: s.colors }).trimEnd());
+    s.say(renderText(buildRunReport(ctx, [chosen.report]), { colors: s.colors }).trimEnd());
     return ExitCode.error;
   }
-  return obs.facts.isTurbo
-    ? hardenTurbo(s, region, obs, regionResult)
-    : hardenStandard(s, region, obs);
+  return chosen.obs.facts.isTurbo
+    ? hardenTurbo(s, region, chosen, observed)
+    : hardenStandard(s, region, chosen, observed);
 }
 
-async function chooseCluster(
-  s: Session,
-  observations: Observation[],
-  flags: WizardFlags,
-): Promise<Observation> {
-  const only = observations[0];
+/** A cluster as the wizard saw it: observation, the check's plan, and its report. */
+interface Seen {
+  obs: ClusterObservation;
+  plan: ClusterPlan;
+  report: ClusterReport;
+}
+
+async function chooseCluster(s: Session, entries: Seen[], flags: WizardFlags): Promise<Seen> {
+  const only = entries[0];
   if (flags.cluster && only) return only;
-  const reports = observations.map((o) => o.report);
+  const reports = entries.map((o) => o.report);
   const choices = clusterChoices(reports, printable);
   if (choices.every((c) => c.disabled)) {
     // Nothing can be picked: list them with their phase instead of an empty menu.
@@ -178,7 +187,7 @@ async function chooseCluster(
     );
   }
   const id = await s.ask.select('Cluster', choices, defaultClusterId(reports));
-  const chosen = observations.find((o) => o.report.id === id);
+  const chosen = entries.find((o) => o.report.id === id);
   if (!chosen) throw new NotFoundError(`Cluster ${id} is no longer in the list.`);
   return chosen;
 }
@@ -187,9 +196,9 @@ function field(s: Session, label: string, value: string): void {
   s.say(`  ${s.colors.dim(label.padEnd(17))}${value}`);
 }
 
-function sayFacts(s: Session, obs: Observation): void {
-  const r = obs.report;
-  const facts = obs.facts;
+function sayFacts(s: Session, seen: Seen): void {
+  const r = seen.report;
+  const facts = seen.obs.facts;
   s.say();
   s.say(
     `${s.colors.bold(printable(r.name))} ${s.colors.dim(`(${printable(r.id)})`)} - ${facts?.isTurbo ? 'CCE Turbo' : 'CCE standard'}, ${printable(r.phase ?? 'unknown phase')}`,
@@ -210,7 +219,11 @@ function sayFacts(s: Session, obs: Observation): void {
     );
   } else if (facts) {
     field(s, 'Container CIDRs', facts.containerCidrs.map(printable).join(', ') || 'none reported');
-    field(s, 'Node pools', String(obs.pools.length));
+    field(
+      s,
+      'Node pools',
+      seen.obs.kind === 'standard' ? String(seen.obs.pools.length) : 'unknown',
+    );
   }
 }
 
@@ -241,21 +254,24 @@ function sayHeldBackCancel(s: Session): void {
   }
 }
 
-/** Turbo: the deny rule on the ENI group, through `apply`. */
+/** Turbo: the deny rule on the ENI group, through `apply`'s plan/apply code. */
 async function hardenTurbo(
   s: Session,
   region: string,
-  obs: Observation,
-  regionResult: RegionResult,
+  seen: Seen,
+  observed: ObservedRegion,
 ): Promise<number> {
+  const ports = observed.session.ports;
+  let obs = seen.obs;
   let securityGroupId = s.ctx.global.securityGroup;
-  if (obs.report.error && !securityGroupId) {
-    const matches = await s.guard.interruptible(() => listEniGroups(regionResult, obs.report.name));
+  if (obs.kind === 'failed' && obs.facts && !securityGroupId) {
+    // The groups listed while observing: no second ListSecurityGroups.
+    const matches = matchEniGroups(observed.observed.groups ?? [], obs.facts.name);
     if (matches.length > 1) {
-      sayFacts(s, obs);
+      sayFacts(s, seen);
       s.say();
       s.say(
-        `Several security groups are named ${printable(obs.report.name)}-cce-eni-<id>; one may be left over from a deleted cluster of the same name.`,
+        `Several security groups are named ${printable(seen.report.name)}-cce-eni-<id>; one may be left over from a deleted cluster of the same name.`,
       );
       securityGroupId = await s.ask.select(
         'Which is the ENI group of this cluster? (Network > the cluster > ENI security group in the console)',
@@ -265,32 +281,38 @@ async function hardenTurbo(
           ...(g.description ? { description: printable(g.description) } : {}),
         })),
       );
+      const known = { ref: obs.ref, region: obs.region, facts: obs.facts };
+      const groupId = securityGroupId;
+      obs = await s.guard.interruptible(() =>
+        observeWithGroup(ports, known, observed.observed.groups ?? [], groupId),
+      );
     }
   }
-  if (obs.report.error && !securityGroupId) {
-    s.say(renderText(buildReport(s.ctx, [obs.report]), { colors: s.colors }).trimEnd());
+  if (obs.kind === 'failed') {
+    const report = buildClusterReport({ obs, plan: null });
+    s.say(renderText(buildRunReport(s.ctx, [report]), { colors: s.colors }).trimEnd());
     return ExitCode.error;
   }
-  if (!obs.report.error) {
-    sayFacts(s, obs);
-    s.say();
-    if (obs.report.status === 'compliant') {
-      s.say(
-        s.colors.green(
-          `${printable(obs.report.name)} is already hardened: the deny rule is in place. Nothing to change.`,
-        ),
-      );
-    } else {
-      s.say(
-        'The plan and the pre-flight warnings follow. Read them: the rule cuts every pod bound to this group off the API server.',
-      );
-    }
+  const plan = planCheck(obs);
+  const current: Seen = { obs, plan, report: buildClusterReport({ obs, plan }) };
+  sayFacts(s, current);
+  s.say();
+  if (current.report.status === 'compliant') {
+    s.say(
+      s.colors.green(
+        `${printable(current.report.name)} is already hardened: the deny rule is in place. Nothing to change.`,
+      ),
+    );
+  } else {
+    s.say(
+      'The plan and the pre-flight warnings follow. Read them: the rule cuts every pod bound to this group off the API server.',
+    );
   }
 
   const run = optionsFromAnswers({
     kind: 'turbo',
     region,
-    cluster: obs.report.id,
+    cluster: current.report.id,
     securityGroupId,
   });
   if (run.kind !== 'harden') throw new Error('unreachable');
@@ -298,19 +320,51 @@ async function hardenTurbo(
     ...s.ctx,
     global: { ...s.ctx.global, region: run.region, securityGroup: run.securityGroupId },
   };
-  const code = await runChange(ctx, 'apply', run.options);
+  // The pre-flight (add-ons, pod interfaces) was not needed for the list; apply shows it.
+  const ready = await s.guard.interruptible(() => withPreflight(ports, [obs]));
+  const code = await changeObserved(
+    ctx,
+    'apply',
+    run.options,
+    [{ session: observed.session, observed: { ...observed.observed, clusters: ready } }],
+    [],
+    freshBeforeWrite,
+  );
   sayHeldBackCancel(s);
   if (code === ExitCode.ok)
-    sayVerify(s, obs.report.apiServer, 'bound to the ENI group (any pod on container networking)');
+    sayVerify(
+      s,
+      current.report.apiServer,
+      'bound to the ENI group (any pod on container networking)',
+    );
   return code;
 }
 
-async function listEniGroups(
-  regionResult: RegionResult,
-  clusterName: string,
-): Promise<SecurityGroup[]> {
-  const groups = await regionResult.session.deps.vpc.listSecurityGroups();
-  return matchEniGroups(groups, clusterName);
+/**
+ * The wizard's observation is as old as its questions: right before the write, the group's rules
+ * are read again and planned again. A plan that changed meanwhile is not carried out.
+ */
+async function freshBeforeWrite(work: Work): Promise<Work> {
+  const obs = await reobserve(work.ports, work.obs);
+  const plan = planSecurityGroupChange(obs, 'apply', false);
+  if (plan instanceof Error) return { ...work, obs, plan: null, error: plan };
+  const shape = (p: ClusterPlan) =>
+    JSON.stringify(
+      (p?.changes ?? []).map((c) => [c.kind, c.kind === 'delete-rule' ? c.rule.id : '']),
+    );
+  if (plan && plan.changes.length > 0 && shape(plan) !== shape(work.plan)) {
+    return {
+      ...work,
+      obs,
+      plan,
+      error: new CloudError(
+        'The security group changed while the plan was on screen; nothing was written.',
+        {},
+        'Run cce-harden again to see the current plan.',
+      ),
+    };
+  }
+  return { ...work, obs, plan };
 }
 
 const FORMAT_CHOICES: { value: ScriptFormat; name: string; description: string }[] = [
@@ -337,25 +391,31 @@ const FORMAT_CHOICES: { value: ScriptFormat; name: string; description: string }
 ];
 
 /** Standard clusters: iptables on the nodes, through `iptables` (render and/or --install). */
-async function hardenStandard(s: Session, region: string, obs: Observation): Promise<number> {
+async function hardenStandard(
+  s: Session,
+  region: string,
+  seen: Seen,
+  observed: ObservedRegion,
+): Promise<number> {
   const { ctx } = s;
-  const facts = obs.facts;
-  sayFacts(s, obs);
-  if (!facts || obs.report.error) {
+  const obs = seen.obs;
+  sayFacts(s, seen);
+  if (obs.kind !== 'standard') {
     s.say();
-    s.say(renderText(buildReport(ctx, [obs.report]), { colors: s.colors }).trimEnd());
+    s.say(renderText(buildRunReport(ctx, [seen.report]), { colors: s.colors }).trimEnd());
     return ExitCode.error;
   }
+  const facts = obs.facts;
   const network = networkForContainerMode(facts.networkMode);
   s.say();
   s.say(
     `A standard cluster is hardened on its nodes: iptables rules that reject traffic from the container CIDRs to the API server${network ? ` (${network === 'vpc' ? 'VPC network: OUTPUT chain' : 'tunnel network: FORWARD chain'})` : ''}.`,
   );
-  const poolsDone = obs.report.status === 'compliant';
+  const poolsDone = seen.report.status === 'compliant';
   if (poolsDone) {
     s.say(
       s.colors.green(
-        `${printable(obs.report.name)} is already hardened for new nodes: every node pool's post-install script carries the current block. Nothing to change there.`,
+        `${printable(seen.report.name)} is already hardened for new nodes: every node pool's post-install script carries the current block. Nothing to change there.`,
       ),
     );
   }
@@ -376,7 +436,7 @@ async function hardenStandard(s: Session, region: string, obs: Observation): Pro
   const run = optionsFromAnswers({
     kind: 'standard',
     region,
-    cluster: obs.report.id,
+    cluster: seen.report.id,
     script,
     install,
   });
@@ -392,16 +452,18 @@ async function hardenStandard(s: Session, region: string, obs: Observation): Pro
     output: { ...ctx.output, out: undefined },
   };
   let code: number = ExitCode.ok;
-  if (run.render) code = await runIptables(runCtx, run.render);
+  // Both use what was observed above: the script from the cluster's facts, the install from
+  // its pools (each pool is read fresh again right before its write).
+  if (run.render) code = await renderModel(runCtx, run.render, obs.desired.model, facts.name);
   if (run.install && code === ExitCode.ok) {
     s.say();
-    code = await runIptables(runCtx, run.install);
+    code = await installObserved(runCtx, run.install, obs, observed);
     sayHeldBackCancel(s);
   }
   if (code === ExitCode.ok) {
     sayVerify(
       s,
-      obs.report.apiServer,
+      seen.report.apiServer,
       run.render
         ? 'on a node after running the script there'
         : 'on a node added to the pool from now on',

@@ -1,0 +1,345 @@
+/**
+ * Step 1 of the pipeline: what the cloud says about each cluster, as a discriminated union. No
+ * verdicts here (plan.ts), no report (report-builder.ts), no writes (runner.ts).
+ */
+import { addonFindings } from './addons.js';
+import { selectCluster, type ApiServerAddress, type ClusterFacts } from './cluster.js';
+import { mapLimit } from './concurrency.js';
+import { CloudError, UsageError } from './errors.js';
+import type { Finding } from './report.js';
+import { toReportError } from './report-error.js';
+import { rulesOfGroup } from './rule.js';
+import { fetchDecidingRules } from './rule-fetch.js';
+import { findEniSecurityGroup } from './security-group.js';
+import type { StandardFacts } from './standard-check.js';
+import type {
+  Addon,
+  ClusterReader,
+  NodePool,
+  PodInterfaceReader,
+  RuleStore,
+  SecurityGroup,
+  SgRule,
+} from './types.js';
+
+/** The read side of one region's cloud: implemented by cloud/ over the SDKs. */
+export interface ObservePorts {
+  clusters: ClusterReader;
+  rules: RuleStore;
+  /** Pod network interfaces (Turbo pre-flight); without it that check is skipped. */
+  pods?: PodInterfaceReader;
+  /** Parallel per-cluster calls (add-ons, node pools). */
+  concurrency: number;
+}
+
+/** Facts of a cluster whose API server address is known and usable. */
+export type ReadyFacts = ClusterFacts & { apiServer: ApiServerAddress };
+
+/** The Turbo pre-flight: add-ons that need the API server, pods outside the ENI group. */
+export interface Preflight {
+  addons: Addon[];
+  findings: Finding[];
+}
+
+export type ClusterObservation =
+  | {
+      kind: 'failed';
+      ref: string;
+      region: string;
+      /** Known when the cluster was found but could not be looked at further. */
+      facts: ClusterFacts | null;
+      /** The original error, class kept (NotFoundError stays NOT_FOUND). */
+      error: unknown;
+    }
+  | {
+      kind: 'turbo';
+      ref: string;
+      region: string;
+      facts: ReadyFacts;
+      group: SecurityGroup;
+      /** Egress rules of the ENI group as last read. */
+      rules: SgRule[];
+      /** Read only when asked for (apply, the wizard before its plan). */
+      preflight: Preflight | null;
+    }
+  | {
+      kind: 'standard';
+      ref: string;
+      region: string;
+      facts: ReadyFacts;
+      /** The desired iptables block for this cluster. */
+      desired: StandardFacts;
+      pools: NodePool[];
+    };
+
+export interface ObserveOptions {
+  region: string;
+  /** Names or ids; empty means every cluster of the region. */
+  clusterRefs: readonly string[];
+  /** Explicit ENI group id (only with a single cluster). */
+  securityGroupId?: string | undefined;
+  /** Read add-ons and pod interfaces for the pre-flight warnings (apply). */
+  withPreflight: boolean;
+  /** How to build the desired iptables block of a standard cluster (may throw). */
+  standardFacts: (facts: ClusterFacts) => StandardFacts;
+}
+
+/** One region as observed: its clusters, and the security groups listed on the way. */
+export interface RegionObservation {
+  region: string;
+  clusters: ClusterObservation[];
+  /** Every security group of the region, when a Turbo cluster needed them listed. */
+  groups: SecurityGroup[] | null;
+}
+
+/** Problems that stop a cluster from being checked before any rule is looked at. */
+function readyFacts(facts: ClusterFacts): ReadyFacts {
+  if (facts.phase !== 'Available') {
+    throw new CloudError(
+      `Cluster ${facts.name} is in phase ${facts.phase ?? 'unknown'}, not Available: its API server address cannot be relied on.`,
+      {},
+      'Check it again once the cluster is Available (wake a hibernated cluster first).',
+    );
+  }
+  const apiServer = facts.apiServer;
+  if (!apiServer) {
+    throw new CloudError(
+      `Cluster ${facts.name}: ${facts.apiServerProblem ?? 'no API server address'}.`,
+    );
+  }
+  return { ...facts, apiServer };
+}
+
+const failed = (
+  ref: string,
+  region: string,
+  facts: ClusterFacts | null,
+  error: unknown,
+): ClusterObservation => ({ kind: 'failed', ref, region, facts, error });
+
+/**
+ * Observes the clusters of one region. Calls are grouped so a whole region costs one
+ * ListClusters, one (paginated) ListSecurityGroups and one batch of ListSecurityGroupRules for
+ * all ENI groups; only add-ons and node pools need a call per cluster. One cluster's failure
+ * never hides the others.
+ */
+export async function observeRegion(
+  ports: ObservePorts,
+  opts: ObserveOptions,
+): Promise<RegionObservation> {
+  if (opts.securityGroupId && opts.clusterRefs.length !== 1) {
+    throw new UsageError(
+      '--security-group picks the group of one cluster: pass exactly one --cluster with it.',
+    );
+  }
+  const { region } = opts;
+  const all = await ports.clusters.listClusters();
+  const selected: { ref: string; facts: ClusterFacts | null; error?: unknown }[] =
+    opts.clusterRefs.length === 0
+      ? all.map((facts) => ({ ref: facts.id, facts }))
+      : opts.clusterRefs.map((ref) => {
+          try {
+            return { ref, facts: selectCluster(all, ref) };
+          } catch (error) {
+            return { ref, facts: null, error };
+          }
+        });
+
+  const slots: (ClusterObservation | null)[] = [];
+  const turbo: { index: number; ref: string; facts: ReadyFacts }[] = [];
+  const standard: { index: number; ref: string; facts: ReadyFacts }[] = [];
+  for (const { ref, facts, error } of selected) {
+    const index = slots.length;
+    slots.push(null);
+    if (!facts) {
+      slots[index] = failed(ref, region, null, error);
+      continue;
+    }
+    try {
+      const ready = readyFacts(facts);
+      (ready.isTurbo ? turbo : standard).push({ index, ref, facts: ready });
+    } catch (err) {
+      slots[index] = failed(ref, region, facts, err);
+    }
+  }
+
+  await mapLimit(standard, ports.concurrency, async ({ index, ref, facts }) => {
+    slots[index] = await observeStandard(ports, ref, region, facts, opts.standardFacts);
+  });
+
+  let groups: SecurityGroup[] | null = null;
+  if (turbo.length > 0) {
+    try {
+      groups = await ports.rules.listSecurityGroups();
+    } catch (err) {
+      for (const t of turbo) slots[t.index] = failed(t.ref, region, t.facts, err);
+    }
+  }
+  if (groups) {
+    const located = turbo.map((t) => {
+      try {
+        return { ...t, group: findEniSecurityGroup(groups, t.facts.name, opts.securityGroupId) };
+      } catch (err) {
+        slots[t.index] = failed(t.ref, region, t.facts, err);
+        return null;
+      }
+    });
+    const withGroup = located.filter((t) => t !== null);
+    const observed = await readGroupRules(
+      ports,
+      withGroup.map((t) => ({ ref: t.ref, region, facts: t.facts, group: t.group })),
+      groups.length,
+    );
+    withGroup.forEach((t, i) => (slots[t.index] = observed[i] ?? null));
+  }
+
+  let clusters = slots.filter((s): s is ClusterObservation => s !== null);
+  if (opts.withPreflight) clusters = await withPreflight(ports, clusters);
+  return { region, clusters, groups };
+}
+
+/**
+ * The deciding rules of several Turbo clusters' groups in as few requests as the fleet allows
+ * (group by group, or project-wide for a fleet: core/rule-fetch.ts).
+ */
+async function readGroupRules(
+  ports: ObservePorts,
+  items: { ref: string; region: string; facts: ReadyFacts; group: SecurityGroup }[],
+  projectGroupCount: number,
+): Promise<ClusterObservation[]> {
+  if (items.length === 0) return [];
+  let rules: SgRule[];
+  try {
+    rules = await fetchDecidingRules(
+      ports.rules,
+      items.map((i) => i.group.id),
+      projectGroupCount,
+    );
+  } catch (err) {
+    return items.map((i) => failed(i.ref, i.region, i.facts, err));
+  }
+  return items.map((i) => ({
+    kind: 'turbo' as const,
+    ...i,
+    rules: rulesOfGroup(rules, i.group.id),
+    preflight: null,
+  }));
+}
+
+/**
+ * A Turbo cluster observed with a group chosen from an earlier listing (the wizard's choice
+ * between several `<cluster>-cce-eni-*` groups): only the group's rules are read.
+ */
+export async function observeWithGroup(
+  ports: ObservePorts,
+  obs: { ref: string; region: string; facts: ClusterFacts },
+  groups: readonly SecurityGroup[],
+  securityGroupId: string,
+): Promise<ClusterObservation> {
+  try {
+    const facts = readyFacts(obs.facts);
+    const group = findEniSecurityGroup(groups, facts.name, securityGroupId);
+    const [observed] = await readGroupRules(ports, [{ ...obs, facts, group }], groups.length);
+    return observed ?? failed(obs.ref, obs.region, obs.facts, new Error('no observation'));
+  } catch (err) {
+    return failed(obs.ref, obs.region, obs.facts, err);
+  }
+}
+
+/** Re-reads what a cluster's plan is about: the group's rules, or the node pools. */
+export async function reobserve(
+  ports: ObservePorts,
+  obs: ClusterObservation,
+): Promise<ClusterObservation> {
+  if (obs.kind === 'failed') return obs;
+  try {
+    if (obs.kind === 'turbo') {
+      const rules = await fetchDecidingRules(ports.rules, [obs.group.id], 0);
+      return { ...obs, rules: rulesOfGroup(rules, obs.group.id) };
+    }
+    return { ...obs, pools: await ports.clusters.listNodePools(obs.facts.id) };
+  } catch (err) {
+    return failed(obs.ref, obs.region, obs.facts, err);
+  }
+}
+
+async function observeStandard(
+  ports: ObservePorts,
+  ref: string,
+  region: string,
+  facts: ReadyFacts,
+  standardFacts: (facts: ClusterFacts) => StandardFacts,
+): Promise<ClusterObservation> {
+  try {
+    const desired = standardFacts(facts);
+    const pools = await ports.clusters.listNodePools(facts.id);
+    return { kind: 'standard', ref, region, facts, desired, pools };
+  } catch (err) {
+    return failed(ref, region, facts, err);
+  }
+}
+
+/** Adds the pre-flight (add-ons, pod interfaces) to the Turbo observations that lack it. */
+export async function withPreflight(
+  ports: ObservePorts,
+  clusters: readonly ClusterObservation[],
+): Promise<ClusterObservation[]> {
+  return mapLimit([...clusters], ports.concurrency, async (obs) => {
+    if (obs.kind !== 'turbo' || obs.preflight) return obs;
+    let addons: Addon[];
+    try {
+      addons = await ports.clusters.listAddons(obs.facts.id);
+    } catch (err) {
+      return failed(obs.ref, obs.region, obs.facts, err);
+    }
+    const findings = addonFindings(addons);
+    if (ports.pods && obs.facts.eniSubnetIds.length > 0) {
+      findings.push(...(await podInterfaceFindings(ports.pods, obs.facts, obs.group)));
+    }
+    return { ...obs, preflight: { addons, findings } };
+  });
+}
+
+/**
+ * Pods whose network interface is not bound to the ENI group (a workload annotation, a
+ * SecurityGroup resource or node-pool podSecurityGroups replaced it) are not reached by the rule;
+ * where another group is bound first, its rules are evaluated first.
+ */
+async function podInterfaceFindings(
+  pods: PodInterfaceReader,
+  facts: ClusterFacts,
+  group: SecurityGroup,
+): Promise<Finding[]> {
+  let interfaces;
+  try {
+    interfaces = await pods.listPodInterfaces(facts.eniSubnetIds, facts.id);
+  } catch (err) {
+    return [
+      {
+        code: 'pod-interfaces-unreadable',
+        severity: 'info',
+        message: `Could not read the pods' network interfaces to see which security groups they use (${toReportError(err).message}).`,
+      },
+    ];
+  }
+  const outside = interfaces.filter((i) => !i.securityGroupIds.includes(group.id));
+  const behind = interfaces.filter(
+    (i) => i.securityGroupIds.includes(group.id) && i.securityGroupIds[0] !== group.id,
+  );
+  const findings: Finding[] = [];
+  if (outside.length > 0) {
+    findings.push({
+      code: 'pods-outside-eni-group',
+      severity: 'warning',
+      message: `${outside.length} of ${interfaces.length} pod network interfaces in the cluster's ENI subnets are not bound to ${group.name}: a workload or node pool sets its own security group, so the rule does not reach those pods.`,
+    });
+  }
+  if (behind.length > 0) {
+    findings.push({
+      code: 'pods-other-group-first',
+      severity: 'info',
+      message: `${behind.length === 1 ? '1 pod network interface has' : `${behind.length} pod network interfaces have`} another security group bound before ${group.name}; rules of the group bound first are evaluated first.`,
+    });
+  }
+  return findings;
+}

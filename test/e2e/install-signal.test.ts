@@ -1,0 +1,85 @@
+/**
+ * SIGINT during `iptables --install` (the built CLI in a child process): the pool being written
+ * is finished and verified, the next one is not attempted, the JSON report says so, exit 130.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { decodeBase64, POST_INSTALL_KEY } from '../../src/cloud/cce-wire.js';
+import { BLOCK_BEGIN } from '../../src/core/post-install.js';
+import type { RunReport } from '../../src/core/report.js';
+import {
+  demoWorld,
+  findCluster,
+  startSandbox,
+  type SandboxHandle,
+} from '../../src/sandbox/index.js';
+import { BIN, ROOT, sandboxEnv, writes } from '../helpers/cli.js';
+import { expectValidReport } from '../helpers/report-schema.js';
+
+let handle: SandboxHandle | undefined;
+
+beforeAll(() => {
+  if (!existsSync(path.join(ROOT, 'dist/main.js'))) {
+    throw new Error('The built CLI is missing: run `npm run build` (npm test does it first).');
+  }
+});
+
+afterEach(async () => {
+  await handle?.close();
+  handle = undefined;
+});
+
+describe('a signal during --install', () => {
+  it('finishes and verifies the write in flight, reports the rest as not attempted, exit 130', async () => {
+    handle = await startSandbox({ world: demoWorld() });
+    const h = handle;
+    // The first pool's PUT takes a while: the signal arrives while it is in flight.
+    const slow = h.faults.add({ method: 'PUT', path: '/nodepools/', latencyMs: 1500, nth: 1 });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'iptables', '--cluster', 'demo-vpc', '--install', '--yes', '--json'],
+      {
+        env: sandboxEnv(h) as NodeJS.ProcessEnv,
+        cwd: mkdtempSync(path.join(tmpdir(), 'cce-harden-signal-')),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number>((resolve) =>
+      child.on('close', (code) => resolve(code ?? -1)),
+    );
+
+    const deadline = Date.now() + 15_000;
+    while (slow.matched === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(slow.matched).toBe(1);
+    child.kill('SIGINT');
+    const code = await exited;
+
+    expect(code, stderr).toBe(130);
+    const doc = JSON.parse(stdout) as RunReport;
+    expectValidReport(doc);
+    const changes = doc.clusters[0]?.changes ?? [];
+    expect(changes.map((c) => c.outcome)).toEqual(['applied', 'not-attempted']);
+    expect(changes[0]?.applied).toBe(true);
+    expect(writes(h)).toHaveLength(1);
+    // The pool that was written really carries the block; the other is untouched.
+    const pools = findCluster(h.world, 'demo-vpc')?.nodePools ?? [];
+    const written = pools.find((p) => p.metadata.uid === changes[0]?.targetId);
+    const untouched = pools.find((p) => p.metadata.uid === changes[1]?.targetId);
+    const scriptOf = (p: typeof written) => {
+      const b64 = p?.spec.nodeTemplate?.extendParam?.[POST_INSTALL_KEY];
+      return typeof b64 === 'string' ? decodeBase64(b64) : '';
+    };
+    expect(scriptOf(written)).toContain(BLOCK_BEGIN);
+    expect(scriptOf(untouched)).not.toContain(BLOCK_BEGIN);
+    expect(stderr).toMatch(/Stopped on request/);
+  });
+});
