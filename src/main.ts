@@ -129,6 +129,7 @@ async function dispatch(ctx: CommandContext, inv: Invocation): Promise<number> {
     all: Boolean(o.all),
     dryRun: Boolean(o.dryRun),
     yes: Boolean(o.yes),
+    ports: o.port as string[] | undefined,
   });
   switch (inv.command) {
     case 'check': {

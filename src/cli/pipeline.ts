@@ -38,6 +38,8 @@ export interface ObserveRequest {
   portOnly?: boolean;
   /** `--port` (repeatable) with --port-only: the ports the iptables rules reject. */
   ports?: string[] | undefined;
+  /** Turbo: `--port` on check/apply/remove, the TCP ports the deny rule covers. */
+  denyPorts?: readonly number[] | undefined;
   /** Explicit ENI group (--security-group); defaults to the global flag. */
   securityGroupId?: string | undefined;
 }
@@ -103,6 +105,7 @@ export async function observeRegions(
               securityGroupId,
               withPreflight: req.withPreflight,
               standardFacts,
+              ports: req.denyPorts,
             }),
         );
         observed.push({ session, observed: result });

@@ -108,6 +108,11 @@ export function buildProgram(version: string, onInvoke: (inv: Invocation) => voi
     )
     .option('--cluster <name|id>', 'cluster to check (repeatable)', collect)
     .option('--all', 'every cluster of every --region')
+    .option(
+      '--port <n>',
+      'TCP port the deny rule covers (repeatable; one rule lists them all; default: the internal endpoint port)',
+      collect,
+    )
     .addHelpText(
       'after',
       `\nExamples:\n  cce-harden check --cluster prod-turbo\n  cce-harden check --cluster prod-turbo --json   # for scripts: exit 0 compliant, 2 drift, 1 error\n  cce-harden check --all --region cn-north-4,ap-southeast-1 --output prometheus --out /var/lib/node_exporter/textfile/cce_harden.prom`,
@@ -120,13 +125,18 @@ export function buildProgram(version: string, onInvoke: (inv: Invocation) => voi
     .option('--cluster <name|id>', 'cluster to harden (repeatable)', collect)
     .option('--all', 'every cluster of every --region')
     .option(
+      '--port <n>',
+      'TCP port the deny rule covers (repeatable; one rule lists them all; default: the internal endpoint port)',
+      collect,
+    )
+    .option(
       '--dry-run',
       'show the plan and exit 2 if there is something to do; no write request at all',
     )
     .option('-y, --yes', 'apply without asking (required when there is no terminal)')
     .addHelpText(
       'after',
-      `\nSteps: read the cluster, find <cluster>-cce-eni-<id>, compare its rules by meaning, show the plan,\nconfirm, create the rule, re-read and verify. A second run changes nothing.\n\nExamples:\n  cce-harden apply --cluster prod-turbo --dry-run\n  cce-harden apply --cluster prod-turbo --yes`,
+      `\nSteps: read the cluster, find <cluster>-cce-eni-<id>, compare its rules by meaning, show the plan,\nconfirm, create the rule, re-read and verify. A second run changes nothing.\n\nExamples:\n  cce-harden apply --cluster prod-turbo --dry-run\n  cce-harden apply --cluster prod-turbo --yes\n  cce-harden apply --cluster prod-turbo --port 5443 --port 5444 --yes`,
     )
     .action(invoke('apply'));
 
@@ -134,6 +144,11 @@ export function buildProgram(version: string, onInvoke: (inv: Invocation) => voi
     .command('remove')
     .description('delete the deny rule that cce-harden created (never a rule it did not create)')
     .option('--cluster <name|id>', 'cluster (repeatable)', collect)
+    .option(
+      '--port <n>',
+      'remove the rules cce-harden created for these ports only (repeatable; default: the internal endpoint port)',
+      collect,
+    )
     .option('--dry-run', 'show what would be deleted; no write request at all')
     .option('-y, --yes', 'delete without asking (required when there is no terminal)')
     .action(invoke('remove'));

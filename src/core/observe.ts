@@ -59,6 +59,8 @@ export type ClusterObservation =
       group: SecurityGroup;
       /** Egress rules of the ENI group as last read. */
       rules: SgRule[];
+      /** The TCP ports to deny (`--port`); absent or empty: the internal endpoint's port. */
+      ports?: number[];
       /** Read only when asked for (apply, the wizard before its plan). */
       preflight: Preflight | null;
     }
@@ -78,6 +80,8 @@ export interface ObserveOptions {
   clusterRefs: readonly string[];
   /** Explicit ENI group id (only with a single cluster). */
   securityGroupId?: string | undefined;
+  /** Turbo: the TCP ports the deny rule covers (`--port`); default the endpoint's port. */
+  ports?: readonly number[] | undefined;
   /** Read add-ons and pod interfaces for the pre-flight warnings (apply). */
   withPreflight: boolean;
   /** How to build the desired iptables block of a standard cluster (may throw). */
@@ -189,6 +193,7 @@ export async function observeRegion(
       ports,
       withGroup.map((t) => ({ ref: t.ref, region, facts: t.facts, group: t.group })),
       groups.length,
+      opts.ports,
     );
     withGroup.forEach((t, i) => (slots[t.index] = observed[i] ?? null));
   }
@@ -206,6 +211,7 @@ async function readGroupRules(
   ports: ObservePorts,
   items: { ref: string; region: string; facts: ReadyFacts; group: SecurityGroup }[],
   projectGroupCount: number,
+  denyPorts?: readonly number[],
 ): Promise<ClusterObservation[]> {
   if (items.length === 0) return [];
   let rules: SgRule[];
@@ -222,6 +228,7 @@ async function readGroupRules(
     kind: 'turbo' as const,
     ...i,
     rules: rulesOfGroup(rules, i.group.id),
+    ...(denyPorts && denyPorts.length > 0 ? { ports: [...denyPorts] } : {}),
     preflight: null,
   }));
 }

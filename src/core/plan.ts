@@ -9,8 +9,7 @@ import type { Finding, RuleView } from './report.js';
 import {
   desiredRule,
   evaluateRules,
-  isManaged,
-  matchRule,
+  removableFor,
   toRuleView,
   type RuleEvaluation,
 } from './rule.js';
@@ -60,18 +59,18 @@ function ruleView(evaluation: RuleEvaluation): RuleView | null {
 
 /** The deny rule for a Turbo cluster: `check` reports it, `apply` carries it out. */
 export function planTurbo(obs: Extract<ClusterObservation, { kind: 'turbo' }>): Plan {
-  const desired = desiredRule(obs.group.id, obs.facts.apiServer);
+  const desired = desiredRule(obs.group.id, obs.facts.apiServer, obs.ports);
   const evaluation = evaluateRules(obs.rules, desired, obs.group);
   const changes: PlannedChange[] = [];
   for (const c of evaluation.changes) {
     if (c.action === 'delete' && evaluation.disabled) {
       changes.push({ kind: 'delete-rule', group: obs.group, rule: evaluation.disabled });
-    } else if (c.action === 'create') {
-      changes.push({ kind: 'create-rule', group: obs.group, rule: desired });
+    } else if (c.action === 'create' && evaluation.create) {
+      changes.push({ kind: 'create-rule', group: obs.group, rule: evaluation.create });
     }
   }
   return {
-    status: evaluation.match ? 'compliant' : 'drift',
+    status: evaluation.match || evaluation.together.length > 0 ? 'compliant' : 'drift',
     findings: [...(obs.preflight?.findings ?? []), ...evaluation.findings],
     changes,
     rule: ruleView(evaluation),
@@ -79,12 +78,15 @@ export function planTurbo(obs: Extract<ClusterObservation, { kind: 'turbo' }>): 
   };
 }
 
-/** `remove`: only rules cce-harden created (marker) and equivalent to the desired rule. */
+/**
+ * `remove`: only rules cce-harden created (marker) for the desired address whose ports are all
+ * among the desired ports (`--port`, default the endpoint's port).
+ */
 export function planRemove(obs: Extract<ClusterObservation, { kind: 'turbo' }>): Plan {
   const verdict = planTurbo(obs);
-  const desired = desiredRule(obs.group.id, obs.facts.apiServer);
+  const desired = desiredRule(obs.group.id, obs.facts.apiServer, obs.ports);
   const changes: PlannedChange[] = obs.rules
-    .filter((r) => isManaged(r) && matchRule(r, desired) === 'equivalent')
+    .filter((r) => removableFor(r, desired))
     .map((rule) => ({ kind: 'delete-rule', group: obs.group, rule }));
   return { ...verdict, changes, blocker: null };
 }
@@ -163,6 +165,6 @@ export function blastRadiusFinding(obs: Extract<ClusterObservation, { kind: 'tur
   return {
     code: 'blast-radius',
     severity: 'info',
-    message: `Every pod bound to ${obs.group.name} (all pods on container networking, unless a workload sets its own security group) loses kube-apiserver at ${obs.facts.apiServer.ip}:${obs.facts.apiServer.port}. Pods that use the in-cluster service account to talk to the API may also be affected; hostNetwork pods are not.`,
+    message: `Every pod bound to ${obs.group.name} (all pods on container networking, unless a workload sets its own security group) loses kube-apiserver at ${obs.facts.apiServer.ip}:${(obs.ports?.length ? obs.ports : [obs.facts.apiServer.port]).join(',')}. Pods that use the in-cluster service account to talk to the API may also be affected; hostNetwork pods are not.`,
   };
 }

@@ -9,20 +9,44 @@ import type { SgRule, SgRuleSpec } from './types.js';
  */
 export const MANAGED_MARKER = 'cce-harden:';
 
-/** The rule the hardening guide asks for: egress, IPv4, TCP <port>, to <ip>/32, deny, priority 1. */
-export function desiredRule(securityGroupId: string, apiServer: ApiServerAddress): SgRuleSpec {
+/**
+ * The rule the hardening guide asks for: egress, IPv4, TCP <port>, to <ip>/32, deny, priority 1.
+ * `ports` (`--port`, repeatable) go into this one rule as a multiport list ("5443,5444", which
+ * the VPC v3 API accepts: "80", "1-30" or "22,3389,80"); default: the endpoint's port.
+ */
+export function desiredRule(
+  securityGroupId: string,
+  apiServer: ApiServerAddress,
+  ports?: readonly number[],
+): SgRuleSpec {
+  const list = portList(ports && ports.length > 0 ? ports : [apiServer.port]);
+  const text = list.join(',');
   return {
     securityGroupId,
     direction: 'egress',
     ethertype: 'IPv4',
     protocol: 'tcp',
-    ports: String(apiServer.port),
+    ports: text,
     remoteIpPrefix: `${apiServer.ip}/32`,
     action: 'deny',
     priority: 1,
     // The API refuses "<" and ">" in descriptions (at most 255 characters).
-    description: `${MANAGED_MARKER} deny pods to kube-apiserver ${apiServer.ip}:${apiServer.port}`,
+    description: `${MANAGED_MARKER} deny pods to kube-apiserver ${apiServer.ip}:${text}`,
   };
+}
+
+/** Ports ascending, each once. */
+export function portList(ports: readonly number[]): number[] {
+  return [...new Set(ports)].sort((a, b) => a - b);
+}
+
+/** The single ports a desired rule names ("5443,5444" -> [5443, 5444]). */
+export function desiredPorts(desired: Pick<SgRuleSpec, 'ports'>): number[] {
+  const parsed = parsePorts(desired.ports);
+  if (parsed === 'all' || parsed === null) return [];
+  const out: number[] = [];
+  for (const [lo, hi] of parsed) for (let p = lo; p <= hi && out.length < 65536; p++) out.push(p);
+  return portList(out);
 }
 
 export function isManaged(rule: Pick<SgRule, 'description'>): boolean {
@@ -51,12 +75,18 @@ export function parsePorts(ports: string | number | null): [number, number][] | 
   return ranges;
 }
 
-function coversPort(ports: string | null, port: number): 'exact' | 'wider' | false {
+/** Which of `wanted` a rule's port field covers, and whether it names exactly those. */
+function coveredPorts(
+  ports: string | null,
+  wanted: readonly number[],
+): { covered: number[]; exact: boolean } {
   const parsed = parsePorts(ports);
-  if (parsed === 'all') return 'wider';
-  if (parsed === null) return false;
-  if (parsed.length === 1 && parsed[0]?.[0] === port && parsed[0]?.[1] === port) return 'exact';
-  return parsed.some(([lo, hi]) => lo <= port && port <= hi) ? 'wider' : false;
+  if (parsed === 'all') return { covered: [...wanted], exact: false };
+  if (parsed === null) return { covered: [], exact: false };
+  const covered = wanted.filter((p) => parsed.some(([lo, hi]) => lo <= p && p <= hi));
+  const size = parsed.reduce((n, [lo, hi]) => n + hi - lo + 1, 0);
+  // Exact: covers every wanted port and nothing else (overlapping ranges count twice: not exact).
+  return { covered, exact: covered.length === wanted.length && size === wanted.length };
 }
 
 /** Does a remote prefix (null = any address) contain the IP? 'exact' for <ip>/32 or a bare ip. */
@@ -78,23 +108,64 @@ function coversIp(prefix: string | null, ip: string): 'exact' | 'wider' | false 
 
 export type RuleMatch = 'equivalent' | 'stronger';
 
-/**
- * Compares a rule with the desired one by meaning: `1.2.3.4` = `1.2.3.4/32`, `5443` =
- * `5443-5443`, priority "1" = 1. A deny at priority 1 that covers the address and port with a
- * wider CIDR, more ports or all protocols is "stronger". `enabled` is not considered here.
- */
-export function matchRule(rule: SgRule, desired: SgRuleSpec): RuleMatch | null {
+/** How a rule denies the desired one's traffic: which of its ports, and how exactly. */
+function denial(
+  rule: SgRule,
+  desired: SgRuleSpec,
+): { covered: number[]; exact: boolean; wanted: number[] } | null {
   if (rule.direction !== 'egress' || rule.ethertype !== 'IPv4') return null;
   if (rule.action !== 'deny' || Number(rule.priority) !== desired.priority) return null;
   if (rule.remoteGroupId || rule.remoteAddressGroupId) return null;
   const ip = desired.remoteIpPrefix?.replace(/\/32$/, '') ?? '';
-  const parts = [
-    coversTcp(rule.protocol),
-    coversPort(rule.ports, Number(desired.ports)),
-    coversIp(rule.remoteIpPrefix, ip),
-  ];
-  if (parts.some((p) => p === false)) return null;
-  return parts.every((p) => p === 'exact') ? 'equivalent' : 'stronger';
+  const wanted = desiredPorts(desired);
+  const tcp = coversTcp(rule.protocol);
+  const dest = coversIp(rule.remoteIpPrefix, ip);
+  if (tcp === false || dest === false || wanted.length === 0) return null;
+  const ports = coveredPorts(rule.ports, wanted);
+  if (ports.covered.length === 0) return null;
+  return {
+    covered: ports.covered,
+    exact: ports.exact && tcp === 'exact' && dest === 'exact',
+    wanted,
+  };
+}
+
+/**
+ * Compares a rule with the desired one by meaning: `1.2.3.4` = `1.2.3.4/32`, `5443` =
+ * `5443-5443`, "5443,5444" = "5444,5443", priority "1" = 1. A deny at priority 1 that covers the
+ * address and every desired port with a wider CIDR, more ports or all protocols is "stronger".
+ * A rule that covers only some of the desired ports is no match (see `coversSomePorts`).
+ * `enabled` is not considered here.
+ */
+export function matchRule(rule: SgRule, desired: SgRuleSpec): RuleMatch | null {
+  const d = denial(rule, desired);
+  if (!d || d.covered.length !== d.wanted.length) return null;
+  return d.exact ? 'equivalent' : 'stronger';
+}
+
+/** The desired ports a deny rule covers (all of them for a match; some for a partial one). */
+export function coveredDesiredPorts(rule: SgRule, desired: SgRuleSpec): number[] {
+  return denial(rule, desired)?.covered ?? [];
+}
+
+/**
+ * True when a rule cce-harden may delete for `desired`: created by cce-harden (marker), TCP,
+ * to exactly the address, deny at the priority, and every port it names is one of the desired
+ * ports (a rule for "5443" is removed with `--port 5443 --port 5444`; a rule for "5443,5444"
+ * is kept by `--port 5443` alone, since it also covers a port not asked about).
+ */
+export function removableFor(rule: SgRule, desired: SgRuleSpec): boolean {
+  if (!isManaged(rule) || rule.securityGroupId !== desired.securityGroupId) return false;
+  const d = denial(rule, desired);
+  if (!d || coversTcp(rule.protocol) !== 'exact') return false;
+  const ip = desired.remoteIpPrefix?.replace(/\/32$/, '') ?? '';
+  if (coversIp(rule.remoteIpPrefix, ip) !== 'exact') return false;
+  const parsed = parsePorts(rule.ports);
+  if (parsed === 'all' || parsed === null) return false;
+  return parsed.every(([lo, hi]) => {
+    for (let p = lo; p <= hi; p++) if (!d.wanted.includes(p)) return false;
+    return true;
+  });
 }
 
 /** True when a rule lets egress TCP to the API server through (any priority). */
@@ -106,7 +177,7 @@ function allowsApiServer(rule: SgRule, desired: SgRuleSpec): boolean {
   const ip = desired.remoteIpPrefix?.replace(/\/32$/, '') ?? '';
   return (
     coversTcp(rule.protocol) !== false &&
-    coversPort(rule.ports, Number(desired.ports)) !== false &&
+    coveredPorts(rule.ports, desiredPorts(desired)).covered.length > 0 &&
     coversIp(rule.remoteIpPrefix, ip) !== false
   );
 }
@@ -162,9 +233,16 @@ const ruleIndexes = new WeakMap<
 export interface RuleEvaluation {
   /** The rule that satisfies the desired one (enabled), preferring an equivalent one. */
   match: { rule: SgRule; kind: RuleMatch } | null;
+  /**
+   * Several enabled rules that together cover every desired port (e.g. one for 5443, one for
+   * 5444 when "5443,5444" is asked for); empty when one rule matches or none do.
+   */
+  together: SgRule[];
   /** A matching rule that is switched off: drift. */
   disabled: SgRule | null;
   findings: Finding[];
+  /** The rule to create for the ports nothing covers yet (null when none is needed). */
+  create: SgRuleSpec | null;
   /** Changes that would make the group compliant. */
   changes: Change[];
   /** Why apply cannot make it compliant on its own, when it cannot. */
@@ -173,7 +251,9 @@ export interface RuleEvaluation {
 
 /**
  * Observed rules of the ENI group -> verdict, findings and the plan. Pure: `check` reports it,
- * `apply` executes `changes`.
+ * `apply` executes `changes`. Several desired ports are compared by meaning: one rule covering
+ * them all, or several enabled rules covering them together, are compliant; when some ports are
+ * covered, the rule to create names only the ports left.
  */
 export function evaluateRules(
   rules: readonly SgRule[],
@@ -182,13 +262,23 @@ export function evaluateRules(
 ): RuleEvaluation {
   const findings: Finding[] = [];
   const own = rulesOfGroup(rules, desired.securityGroupId);
-  const candidates = own
-    .map((rule) => ({ rule, kind: matchRule(rule, desired) }))
+  const wanted = desiredPorts(desired);
+  const partial = own
+    .map((rule) => ({ rule, covered: coveredDesiredPorts(rule, desired) }))
+    .filter((c) => c.covered.length > 0);
+  const candidates = partial
+    .map((c) => ({ rule: c.rule, kind: matchRule(c.rule, desired) }))
     .filter((c): c is { rule: SgRule; kind: RuleMatch } => c.kind !== null);
   const enabled = candidates.filter((c) => c.rule.enabled);
   const match =
     enabled.find((c) => c.kind === 'equivalent') ?? enabled.find((c) => c.kind === 'stronger');
-  const disabledRule = match ? null : (candidates.find((c) => !c.rule.enabled)?.rule ?? null);
+  const coveredNow = new Set(partial.filter((c) => c.rule.enabled).flatMap((c) => c.covered));
+  const missing = wanted.filter((p) => !coveredNow.has(p));
+  const together =
+    !match && missing.length === 0 ? partial.filter((c) => c.rule.enabled).map((c) => c.rule) : [];
+  const disabledRule =
+    match || together.length > 0 ? null : (candidates.find((c) => !c.rule.enabled)?.rule ?? null);
+  const portsText = wanted.join(',');
 
   if (match) {
     findings.push({
@@ -198,6 +288,12 @@ export function evaluateRules(
         match.kind === 'equivalent'
           ? `Deny rule ${match.rule.id} is in place (${describeRule(match.rule)}).`
           : `Rule ${match.rule.id} (${describeRule(match.rule)}) is stronger than the guide's rule and blocks the API server too.`,
+    });
+  } else if (together.length > 0) {
+    findings.push({
+      code: 'rule-present-together',
+      severity: 'info',
+      message: `Deny rules ${together.map((r) => r.id).join(', ')} together cover ports ${portsText} to ${desired.remoteIpPrefix}.`,
     });
   } else if (disabledRule) {
     findings.push({
@@ -209,7 +305,10 @@ export function evaluateRules(
     findings.push({
       code: 'rule-missing',
       severity: 'error',
-      message: `No deny rule for ${desired.remoteIpPrefix} port ${desired.ports} in ${group.name}: pods can reach the API server.`,
+      message:
+        missing.length === wanted.length
+          ? `No deny rule for ${desired.remoteIpPrefix} port ${portsText} in ${group.name}: pods can reach the API server.`
+          : `No deny rule for ${desired.remoteIpPrefix} port ${missing.join(',')} in ${group.name} (port ${wanted.filter((p) => coveredNow.has(p)).join(',')} is denied): pods can reach the API server on ${missing.length === 1 ? 'that port' : 'those ports'}.`,
     });
   }
 
@@ -221,7 +320,7 @@ export function evaluateRules(
         message: `Allow rule ${rule.id} (${describeRule(rule)}) also targets the API server at priority 1. Deny wins at equal priority, but someone meant to let this traffic through: check why.`,
       });
     }
-    if (isManaged(rule) && !candidates.some((c) => c.rule.id === rule.id)) {
+    if (isManaged(rule) && !partial.some((c) => c.rule.id === rule.id)) {
       findings.push({
         code: 'stale-managed-rule',
         severity: 'warning',
@@ -230,18 +329,24 @@ export function evaluateRules(
     }
   }
 
+  // Only the ports nothing enabled covers yet go into the new rule (all of them, when none is).
+  const toCreate =
+    missing.length === wanted.length ? desired : { ...desired, ...retarget(desired, missing) };
   const create: Change = {
     action: 'create',
     kind: 'security-group-rule',
     target: group.name,
     targetId: group.id,
     before: null,
-    after: { ...desired },
+    after: { ...toCreate },
     applied: false,
   };
   let changes: Change[] = [];
   let blocker: string | null = null;
-  if (!match && disabledRule && isManaged(disabledRule)) {
+  let creating: SgRuleSpec | null = null;
+  if (match || together.length > 0) {
+    // compliant
+  } else if (disabledRule && isManaged(disabledRule)) {
     // Our own rule, switched off: replace it (the v3 API has no way to re-enable it here).
     changes = [
       {
@@ -255,13 +360,36 @@ export function evaluateRules(
       },
       create,
     ];
-  } else if (!match && disabledRule) {
+    creating = toCreate;
+  } else if (disabledRule) {
     // Someone else's rule: never deleted, and a second identical rule would be a duplicate.
     blocker = `Rule ${disabledRule.id} matches but is disabled, and cce-harden did not create it, so it will not touch it. Enable it in the console (or delete it), then run apply again.`;
-  } else if (!match) {
+  } else {
     changes = [create];
+    creating = toCreate;
   }
-  return { match: match ?? null, disabled: disabledRule, findings, changes, blocker };
+  return {
+    match: match ?? null,
+    together,
+    disabled: disabledRule,
+    findings,
+    create: creating,
+    changes,
+    blocker,
+  };
+}
+
+/** The desired rule's port list and description narrowed to `ports`. */
+function retarget(
+  desired: SgRuleSpec,
+  ports: readonly number[],
+): Pick<SgRuleSpec, 'ports' | 'description'> {
+  const text = portList(ports).join(',');
+  const ip = desired.remoteIpPrefix?.replace(/\/32$/, '') ?? '';
+  return {
+    ports: text,
+    description: `${MANAGED_MARKER} deny pods to kube-apiserver ${ip}:${text}`,
+  };
 }
 
 /** Rules `remove` may delete: created by cce-harden (marker) and equivalent to the desired rule. */
@@ -271,12 +399,7 @@ export function planRemoval(
   group: { id: string; name: string },
 ): Change[] {
   return rules
-    .filter(
-      (r) =>
-        r.securityGroupId === desired.securityGroupId &&
-        isManaged(r) &&
-        matchRule(r, desired) === 'equivalent',
-    )
+    .filter((r) => removableFor(r, desired))
     .map((r) => ({
       action: 'delete' as const,
       kind: 'security-group-rule' as const,

@@ -207,3 +207,86 @@ describe('rulesOfGroup', () => {
     expect(evaluateRules(list, other, group).match?.rule.id).toBe('theirs');
   });
 });
+
+describe('several ports (--port)', () => {
+  const api = { ip: '192.168.0.61', port: 5443 };
+  const both = desiredRule(SG, api, [5444, 5443, 5444]);
+
+  it('one rule lists them all, ascending, each once, and the description names them', () => {
+    expect(both.ports).toBe('5443,5444');
+    expect(both.description).toBe(
+      `${MANAGED_MARKER} deny pods to kube-apiserver 192.168.0.61:5443,5444`,
+    );
+    expect(desiredRule(SG, api, []).ports).toBe('5443');
+  });
+
+  it('matches by meaning: order, ranges and wider rules', () => {
+    expect(matchRule(rule({ ports: '5444,5443' }), both)).toBe('equivalent');
+    expect(matchRule(rule({ ports: '5443-5444' }), both)).toBe('equivalent');
+    expect(matchRule(rule({ ports: '5000-6000' }), both)).toBe('stronger');
+    expect(matchRule(rule({ ports: null }), both)).toBe('stronger');
+    expect(matchRule(rule({ ports: '5443' }), both)).toBeNull();
+    // A rule for both ports covers a single-port desire too (stronger, not equal).
+    expect(matchRule(rule({ ports: '5443,5444' }), desired)).toBe('stronger');
+  });
+
+  it('two rules that together cover the ports are compliant', () => {
+    const e = evaluateRules(
+      [rule({ id: 'a', ports: '5443' }), rule({ id: 'b', ports: '5444' })],
+      both,
+      group,
+    );
+    expect(e.match).toBeNull();
+    expect(e.together.map((r) => r.id)).toEqual(['a', 'b']);
+    expect(e.changes).toEqual([]);
+    expect(e.findings.map((f) => f.code)).toContain('rule-present-together');
+  });
+
+  it('a disabled rule does not count towards the cover', () => {
+    const e = evaluateRules(
+      [rule({ id: 'a', ports: '5443' }), rule({ id: 'b', ports: '5444', enabled: false })],
+      both,
+      group,
+    );
+    expect(e.together).toEqual([]);
+    expect(e.create?.ports).toBe('5444');
+  });
+
+  it('a partial cover: drift, the missing port is named and only it is created', () => {
+    const e = evaluateRules([rule({ id: 'a', ports: '5443' })], both, group);
+    expect(e.match).toBeNull();
+    const missing = e.findings.find((f) => f.code === 'rule-missing');
+    expect(missing?.message).toContain('port 5444');
+    expect(e.create).toMatchObject({ ports: '5444', priority: 1, action: 'deny' });
+    expect(e.create?.description).toBe(
+      `${MANAGED_MARKER} deny pods to kube-apiserver 192.168.0.61:5444`,
+    );
+    expect(e.changes).toHaveLength(1);
+    // Our 5443 rule is part of the cover, not stale.
+    expect(e.findings.map((f) => f.code)).not.toContain('stale-managed-rule');
+  });
+
+  it('nothing in place: one rule for both ports', () => {
+    const e = evaluateRules([], both, group);
+    expect(e.create?.ports).toBe('5443,5444');
+    expect(e.changes).toHaveLength(1);
+  });
+
+  it('remove takes exactly the managed rules whose ports are all among the asked ones', () => {
+    const managed = (id: string, ports: string) =>
+      rule({ id, ports, description: `${MANAGED_MARKER} deny` });
+    const rules = [
+      managed('m5443', '5443'),
+      managed('m5444', '5444'),
+      managed('mboth', '5443,5444'),
+      managed('mwide', '5000-6000'),
+      rule({ id: 'hand', ports: '5443' }),
+    ];
+    expect(
+      planRemoval(rules, both, group).map((c) => (c.before as { id: string } | null)?.id),
+    ).toEqual(['m5443', 'm5444', 'mboth']);
+    expect(
+      planRemoval(rules, desired, group).map((c) => (c.before as { id: string } | null)?.id),
+    ).toEqual(['m5443']);
+  });
+});

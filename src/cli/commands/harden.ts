@@ -1,4 +1,6 @@
 import { UsageError } from '../../core/errors.js';
+import { parsePort } from '../../core/iptables.js';
+import { portList } from '../../core/rule.js';
 import { ExitCode } from '../../core/exit-codes.js';
 import { planCheck, planSecurityGroupChange, planTurbo } from '../../core/plan.js';
 import type { ClusterReport } from '../../core/report.js';
@@ -15,10 +17,24 @@ export interface HardenOptions {
   all: boolean;
   dryRun: boolean;
   yes: boolean;
+  /** `--port` (repeatable): the TCP ports the Turbo deny rule covers; default the endpoint's. */
+  ports?: string[] | undefined;
 }
 
-function validate(command: HardenCommand, opts: HardenOptions): void {
+/** `--port` values as numbers (ascending, each once); problems are pushed. */
+function parseDenyPorts(values: readonly string[] | undefined, problems: string[]): number[] {
+  const ports: number[] = [];
+  for (const v of values ?? []) {
+    const r = parsePort(v, '--port');
+    if (r.ok) ports.push(r.value);
+    else problems.push(`${r.problem}.`);
+  }
+  return portList(ports);
+}
+
+function validate(command: HardenCommand, opts: HardenOptions): number[] {
   const problems: string[] = [];
+  const ports = parseDenyPorts(opts.ports, problems);
   if (!opts.all && opts.clusters.length === 0) {
     problems.push(
       `Name a cluster: cce-harden ${command} --cluster <name|id> (or --all for every cluster).`,
@@ -31,14 +47,16 @@ function validate(command: HardenCommand, opts: HardenOptions): void {
     problems.push('remove works on named clusters only: pass --cluster <name|id>.');
   }
   if (problems.length > 0) throw new UsageError(problems);
+  return ports;
 }
 
 export async function runCheck(ctx: CommandContext, opts: HardenOptions): Promise<number> {
-  validate('check', opts);
+  const denyPorts = validate('check', opts);
   const { regions, failed } = await observeRegions(ctx, {
     clusters: opts.clusters,
     all: opts.all,
     withPreflight: false,
+    denyPorts,
   });
   const clusters = [
     ...regions.flatMap((r) =>
@@ -64,11 +82,12 @@ export async function runChange(
   command: 'apply' | 'remove',
   opts: HardenOptions,
 ): Promise<number> {
-  validate(command, opts);
+  const denyPorts = validate(command, opts);
   const { regions, failed } = await observeRegions(ctx, {
     clusters: opts.clusters,
     all: opts.all,
     withPreflight: command === 'apply',
+    denyPorts,
   });
   return changeObserved(ctx, command, opts, regions, failed);
 }
