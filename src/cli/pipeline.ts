@@ -226,7 +226,9 @@ export async function executePlans(
     });
     if (outcome.stopped) {
       ctx.ui.say(
-        'Stopped on request: the change in flight was finished and verified; the rest was not attempted.',
+        outcome.leftOut
+          ? 'Stopped on request: the change in flight was finished and verified; the rest was not attempted.'
+          : 'Stopped on request: the change in flight was finished and verified; no change was left.',
       );
     }
     return outcome;

@@ -57,8 +57,13 @@ export interface RunOutcome {
   results: ClusterResult[];
   /** Clusters that had changes to make (for dry-run's exit code). */
   pending: number;
-  /** A stop request left some planned change not attempted. */
+  /**
+   * A stop was requested (SIGINT/SIGTERM) after the confirmation: the run is interrupted (exit
+   * 130) whether or not a planned change was left; the results say what was done.
+   */
   stopped: boolean;
+  /** The stop left some planned change `not-attempted`. */
+  leftOut: boolean;
 }
 
 /** The plan of a cluster that has changes to make, or null. */
@@ -90,7 +95,12 @@ export function describeChange(change: PlannedChange): string {
 export async function runPlan(work: readonly Work[], hooks: RunHooks): Promise<RunOutcome> {
   const pending = work.filter(isPending);
   if (pending.length === 0 || hooks.dryRun) {
-    return { results: work.map(initialResult), pending: pending.length, stopped: false };
+    return {
+      results: work.map(initialResult),
+      pending: pending.length,
+      stopped: false,
+      leftOut: false,
+    };
   }
   await hooks.confirm(work.map(initialResult), pending.length);
   const results: ClusterResult[] = [];
@@ -99,10 +109,10 @@ export async function runPlan(work: readonly Work[], hooks: RunHooks): Promise<R
     else if (hooks.stopRequested?.()) results.push(notAttempted(w));
     else results.push(await runCluster(w, hooks));
   }
-  const stopped =
-    hooks.stopRequested?.() === true &&
-    results.some((r) => (r.outcomes ?? []).some((o) => o.outcome === 'not-attempted'));
-  return { results, pending: pending.length, stopped };
+  const stopped = hooks.stopRequested?.() === true;
+  const leftOut =
+    stopped && results.some((r) => (r.outcomes ?? []).some((o) => o.outcome === 'not-attempted'));
+  return { results, pending: pending.length, stopped, leftOut };
 }
 
 /** A cluster whose turn never came (a stop was requested first). */

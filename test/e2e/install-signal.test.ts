@@ -82,4 +82,46 @@ describe('a signal during --install', () => {
     expect(scriptOf(untouched)).not.toContain(BLOCK_BEGIN);
     expect(stderr).toMatch(/Stopped on request/);
   });
+
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    '%s during the last write: it is finished and verified, the JSON report says so, exit 130',
+    async (signal) => {
+      handle = await startSandbox({ world: demoWorld() });
+      const h = handle;
+      // The second (last) pool's PUT is slow: nothing is left to do after it.
+      const slow = h.faults.add({ method: 'PUT', path: '/nodepools/', latencyMs: 1500, nth: 2 });
+      const child = spawn(
+        process.execPath,
+        [BIN, 'iptables', '--cluster', 'demo-vpc', '--install', '--yes', '--json'],
+        {
+          env: sandboxEnv(h) as NodeJS.ProcessEnv,
+          cwd: mkdtempSync(path.join(tmpdir(), 'cce-harden-signal-')),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const exited = new Promise<number>((resolve) =>
+        child.on('close', (code) => resolve(code ?? -1)),
+      );
+      const deadline = Date.now() + 15_000;
+      while (slow.matched < 2 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(slow.matched).toBe(2);
+      child.kill(signal);
+      const code = await exited;
+
+      expect(code, stderr).toBe(130);
+      const doc = JSON.parse(stdout) as RunReport;
+      expectValidReport(doc);
+      const changes = doc.clusters[0]?.changes ?? [];
+      expect(changes.map((c) => c.outcome)).toEqual(['applied', 'applied']);
+      expect(doc.clusters[0]?.status).toBe('compliant');
+      expect(writes(h)).toHaveLength(2);
+      expect(stderr).toMatch(/Stopped on request: .*no change was left/);
+    },
+  );
 });

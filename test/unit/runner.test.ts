@@ -240,4 +240,28 @@ describe('runPlan', () => {
       'not-attempted',
     ]);
   });
+
+  it('a stop request during the last change: stopped (exit 130), nothing left out, all verified', async () => {
+    const w = world({ pools: [pool('a'), pool('b')] });
+    let stop = false;
+    let calls = 0;
+    const { results, stopped, leftOut } = await runPlan(
+      [standardWork(w)],
+      hooks({
+        step: async (_label, fn) => {
+          const r = await fn();
+          if (++calls === 2) stop = true; // the signal arrives during the last write
+          return r;
+        },
+        stopRequested: () => stop,
+      }),
+    );
+    expect(stopped).toBe(true);
+    expect(leftOut).toBe(false);
+    expect(w.writes).toEqual(['pool a', 'pool b']);
+    expect(buildClusterReport(results[0]!).changes.map((c) => c.outcome)).toEqual([
+      'applied',
+      'applied',
+    ]);
+  });
 });

@@ -243,15 +243,20 @@ function sayVerify(
   );
 }
 
-/** After a confirmed change, a Ctrl+C was held back; say what happened to it. */
-function sayHeldBackCancel(s: Session): void {
+/**
+ * After a confirmed change, a Ctrl+C was held back; say what happened to it. An interrupted run
+ * exits 130 (cancelled) even though the change in flight was finished: returns that code then.
+ */
+function sayHeldBackCancel(s: Session, code: number): number {
   if (s.guard.cancelRequested && s.guard.isWriting) {
     s.say(
       s.colors.yellow(
         'Ctrl+C came while the change was being made: it was finished and verified instead of being left half-done.',
       ),
     );
+    return code === ExitCode.error ? code : ExitCode.cancelled;
   }
+  return code;
 }
 
 /** Turbo: the deny rule on the ENI group, through `apply`'s plan/apply code. */
@@ -330,14 +335,13 @@ async function hardenTurbo(
     [],
     freshBeforeWrite,
   );
-  sayHeldBackCancel(s);
   if (code === ExitCode.ok)
     sayVerify(
       s,
       current.report.apiServer,
       'bound to the ENI group (any pod on container networking)',
     );
-  return code;
+  return sayHeldBackCancel(s, code);
 }
 
 /**
@@ -458,7 +462,6 @@ async function hardenStandard(
   if (run.install && code === ExitCode.ok) {
     s.say();
     code = await installObserved(runCtx, run.install, obs, observed);
-    sayHeldBackCancel(s);
   }
   if (code === ExitCode.ok) {
     sayVerify(
@@ -469,7 +472,7 @@ async function hardenStandard(
         : 'on a node added to the pool from now on',
     );
   }
-  return code;
+  return run.install ? sayHeldBackCancel(s, code) : code;
 }
 
 async function askScript(s: Session, clusterName: string): Promise<ScriptAnswer | null> {
