@@ -1,3 +1,4 @@
+import { clusterArg } from '../core/shell-words.js';
 import type { ClusterFacts } from '../core/cluster.js';
 import { CloudError, NotApplicableError } from '../core/errors.js';
 import {
@@ -18,7 +19,7 @@ export function modelForCluster(
   if (facts.isTurbo) {
     throw new NotApplicableError(
       `${facts.name} is a CCE Turbo cluster: pods use ENIs, so node iptables rules do not apply.`,
-      `Harden it through its ENI security group: cce-harden apply --cluster ${facts.name}`,
+      `Harden it through its ENI security group: cce-harden apply ${clusterArg(facts)}`,
     );
   }
   const network = networkForContainerMode(facts.networkMode);

@@ -3,6 +3,7 @@
  * findings, and the typed changes that would make the cluster compliant (or, for `remove`,
  * take cce-harden's rule away). Nothing here reads or writes the cloud.
  */
+import { clusterArg } from './shell-words.js';
 import { CloudError, NotApplicableError, type CceHardenError } from './errors.js';
 import type { ClusterObservation } from './observe.js';
 import type { Finding, RuleView } from './report.js';
@@ -139,7 +140,7 @@ export function planSecurityGroupChange(
 ): ClusterPlan | CceHardenError {
   if (obs.kind === 'failed') return null;
   if (obs.kind === 'standard') {
-    const hint = `Use the iptables path: cce-harden iptables --cluster ${obs.facts.name}${command === 'apply' ? ' --install' : ''}`;
+    const hint = `Use the iptables path: cce-harden iptables ${clusterArg(obs.facts)}${command === 'apply' ? ' --install' : ''}`;
     if (!all) {
       return new NotApplicableError(
         `${obs.facts.name} is a CCE standard cluster: it has no ENI security group to ${command === 'apply' ? 'add a rule to' : 'remove a rule from'}.`,

@@ -3,6 +3,7 @@
  * (as a diff), and what to do next. Pure: returns a string, the CLI decides where it goes.
  */
 
+import { quote } from 'shell-quote';
 import type {
   Change,
   ClusterReport,
@@ -145,7 +146,7 @@ export function formatChange(change: Change, colors: Colors = noColors): string[
 
 /** Shell-quotes a word for a command the user may paste (names are normally [a-z0-9-]). */
 function shellWord(s: string): string {
-  return /^[A-Za-z0-9._:/=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+  return quote([s]);
 }
 
 function clusterFlags(c: ClusterReport): string {

@@ -280,11 +280,12 @@ describe('renderText', () => {
     expect(out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f\u202e]/);
     expect(out).toContain('a"b\\c\\nd<e>&f\'g\\u001b[31mred\\u202e');
     // Not pasteable as a name: the suggestion uses the id.
-    expect(out).toContain("--cluster c-0001 --region 'r'\\''1'");
+    expect(out).toContain('--cluster c-0001 --region "r\'1"');
   });
 
   it('a name with shell metacharacters is quoted in the suggested command', () => {
     const out = renderText(run([{ ...drift, name: "it's $x" }]));
-    expect(out).toContain("cce-harden apply --cluster 'it'\\''s $x' --region cn-north-4");
+    // shell-quote's quoting: one word, `$` not expanded.
+    expect(out).toContain('cce-harden apply --cluster "it\'s \\$x" --region cn-north-4');
   });
 });

@@ -1,3 +1,4 @@
+import { clusterArg } from '../../core/shell-words.js';
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -272,7 +273,7 @@ async function verifyCluster(
       report.findings.push({
         code: 'probe-pods-left',
         severity: 'warning',
-        message: `Could not delete ${details.cleanup.leftovers.join(', ')} in namespace ${PROBE_NAMESPACE}: run \`cce-harden verify --cluster ${facts.name} --cleanup\`.`,
+        message: `Could not delete ${details.cleanup.leftovers.join(', ')} in namespace ${PROBE_NAMESPACE}: run \`cce-harden verify ${clusterArg(facts)} --cleanup\`.`,
       });
     }
   } catch (err) {

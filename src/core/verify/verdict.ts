@@ -2,6 +2,7 @@
  * Where `verify` probes from, what each probe's result means, and the findings and status that
  * go into the cluster report. Pure.
  */
+import { shellCommand } from '../shell-words.js';
 import type { ApiServerAddress } from '../cluster.js';
 import type { ClusterStatus, Finding } from '../report.js';
 import { desiredRule, matchRule } from '../rule.js';
@@ -131,7 +132,7 @@ export function coverageFinding(
     severity: 'error',
     message:
       `In-cluster clients reach the API server through ${via}${apiServer.ip}:${open.join(',')}, a port the deny rule(s) in ${groupName} do not cover. ` +
-      `Fix: cce-harden apply --cluster ${clusterName} ${ports.map((p) => `--port ${p}`).join(' ')}`,
+      `Fix: ${shellCommand(['cce-harden', 'apply', '--cluster', clusterName, ...ports.flatMap((p) => ['--port', String(p)])])}`,
   };
 }
 
