@@ -43,7 +43,7 @@ export async function renderReport(
         durationSeconds: (nowMs - s.startedAtMs) / 1000,
       });
     case 'text':
-      if (s.quiet && report.status === 'compliant') return '';
+      if (s.quiet && (report.status === 'compliant' || report.status === 'skipped')) return '';
       return (await import('../render/text.js')).renderText(report, { colors });
   }
 }

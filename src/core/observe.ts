@@ -5,7 +5,7 @@
 import { addonFindings } from './addons.js';
 import { selectCluster, type ApiServerAddress, type ClusterFacts } from './cluster.js';
 import { mapLimit } from './concurrency.js';
-import { CloudError, UsageError } from './errors.js';
+import { CloudError, NotFoundError, UsageError } from './errors.js';
 import type { Finding } from './report.js';
 import { toReportError } from './report-error.js';
 import { rulesOfGroup } from './rule.js';
@@ -96,8 +96,42 @@ export interface RegionObservation {
   groups: SecurityGroup[] | null;
 }
 
+/**
+ * A cluster that cannot be looked at for a reason that is not a fault (a hibernated cluster
+ * without a known endpoint or group): reported as `skipped` with the reason, never as an error.
+ */
+export class ClusterSkipped extends Error {
+  constructor(
+    readonly reason: string,
+    readonly hint: string,
+  ) {
+    super(reason);
+    this.name = 'ClusterSkipped';
+  }
+}
+
+/** CCE phases of a hibernated cluster (masters stopped on purpose). */
+const HIBERNATED = new Set(['Hibernation', 'Hibernating']);
+
+export function isHibernated(facts: Pick<ClusterFacts, 'phase'>): boolean {
+  return HIBERNATED.has(facts.phase ?? '');
+}
+
+const WAKE_HINT = 'Check it again once it is woken up.';
+
 /** Problems that stop a cluster from being checked before any rule is looked at. */
 function readyFacts(facts: ClusterFacts): ReadyFacts {
+  if (isHibernated(facts)) {
+    // The security group lives in VPC and does not sleep: a Turbo cluster whose endpoint is known
+    // is checked through its group (the group is looked up next; not found -> skipped).
+    if (facts.isTurbo && facts.apiServer) return { ...facts, apiServer: facts.apiServer };
+    throw new ClusterSkipped(
+      facts.isTurbo
+        ? `${facts.name} is hibernated (phase ${facts.phase ?? ''}) and reports no internal API server endpoint, so there is no address to check the rule against.`
+        : `${facts.name} is hibernated (phase ${facts.phase ?? ''}): its node pools are checked when it runs.`,
+      WAKE_HINT,
+    );
+  }
   if (facts.phase !== 'Available') {
     throw new CloudError(
       `Cluster ${facts.name} is in phase ${facts.phase ?? 'unknown'}, not Available: its API server address cannot be relied on.`,
@@ -184,7 +218,7 @@ export async function observeRegion(
       try {
         return { ...t, group: findEniSecurityGroup(groups, t.facts.name, opts.securityGroupId) };
       } catch (err) {
-        slots[t.index] = failed(t.ref, region, t.facts, err);
+        slots[t.index] = failed(t.ref, region, t.facts, skippedIfHibernated(t.facts, err));
         return null;
       }
     });
@@ -201,6 +235,15 @@ export async function observeRegion(
   let clusters = slots.filter((s): s is ClusterObservation => s !== null);
   if (opts.withPreflight) clusters = await withPreflight(ports, clusters);
   return { region, clusters, groups };
+}
+
+/** A hibernated cluster whose ENI group is not known is skipped, not an error. */
+function skippedIfHibernated(facts: ClusterFacts, err: unknown): unknown {
+  if (!isHibernated(facts) || !(err instanceof NotFoundError)) return err;
+  return new ClusterSkipped(
+    `${facts.name} is hibernated (phase ${facts.phase ?? ''}) and its ENI security group is not known (${err.message})`,
+    `${WAKE_HINT} If it uses a custom ENI security group, pass its id with --security-group.`,
+  );
 }
 
 /**

@@ -2,7 +2,7 @@
  * Step 3 of the pipeline: the report, built once at the end from what was observed, what was
  * planned and what happened to each change. Nothing else constructs or edits a ClusterReport.
  */
-import type { ClusterObservation } from './observe.js';
+import { ClusterSkipped, type ClusterObservation } from './observe.js';
 import type { ClusterPlan, PlannedChange } from './plan.js';
 import type { Change, ClusterReport, Finding } from './report.js';
 import { toReportError } from './report-error.js';
@@ -99,6 +99,20 @@ export function buildClusterReport(result: ClusterResult): ClusterReport {
     findings: [],
     changes: [],
   };
+  if (obs.kind === 'failed' && obs.error instanceof ClusterSkipped) {
+    return {
+      ...base,
+      status: 'skipped',
+      reason: obs.error.reason,
+      findings: [
+        {
+          code: 'cluster-skipped',
+          severity: 'info',
+          message: `Skipped: ${obs.error.reason} ${obs.error.hint}`,
+        },
+      ],
+    };
+  }
   if (obs.kind === 'failed') return { ...base, error: toReportError(obs.error) };
   const verdict = result.verdict ?? plan;
   const changes = (plan?.changes ?? []).map((c, i) => changeView(c, result.outcomes?.[i]));

@@ -16,8 +16,10 @@ export interface Finding {
   message: string;
 }
 
-export type ClusterStatus = 'compliant' | 'drift' | 'error' | 'not-applicable';
-export type RunStatus = 'compliant' | 'drift' | 'error';
+/** `skipped`: the cluster could not be looked at for a reason that is not a fault (hibernated). */
+export type ClusterStatus = 'compliant' | 'drift' | 'error' | 'not-applicable' | 'skipped';
+/** `skipped` only when every cluster of the run was skipped. */
+export type RunStatus = 'compliant' | 'drift' | 'error' | 'skipped';
 
 /** The rule as shown in reports: the VPC rule in the contract's field names. */
 export interface RuleView {
@@ -101,6 +103,8 @@ export interface ClusterReport {
   findings: Finding[];
   changes: Change[];
   error?: ReportError;
+  /** Why the cluster was skipped (status `skipped`). */
+  reason?: string;
   /** `verify`: what was probed from inside the cluster and what came back. */
   verify?: VerifyDetails;
 }
@@ -128,9 +132,13 @@ export interface RunReport {
   };
 }
 
-/** Run status from cluster statuses: any error wins, then drift, else compliant. */
+/**
+ * Run status from cluster statuses: any error wins, then drift; `skipped` when every cluster was
+ * skipped; else compliant. A skipped cluster never makes the run fail.
+ */
 export function summarizeStatus(clusters: readonly ClusterReport[]): RunStatus {
   if (clusters.some((c) => c.status === 'error')) return 'error';
   if (clusters.some((c) => c.status === 'drift')) return 'drift';
+  if (clusters.length > 0 && clusters.every((c) => c.status === 'skipped')) return 'skipped';
   return 'compliant';
 }

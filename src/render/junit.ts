@@ -105,6 +105,10 @@ function clusterCase(c: ClusterReport, suiteRegion: string): Case {
       outcome = 'skipped';
       out.push(`      <skipped${attrs([['message', firstMessage(c, 'not applicable')]])}/>`);
       break;
+    case 'skipped':
+      outcome = 'skipped';
+      out.push(`      <skipped${attrs([['message', c.reason ?? firstMessage(c, 'skipped')]])}/>`);
+      break;
     case 'compliant':
       if (findings.length > 0) {
         out.push(`      <system-out>${escapeXmlText(findings.join('\n'))}</system-out>`);

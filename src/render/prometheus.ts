@@ -19,7 +19,13 @@ export interface PrometheusOptions {
   timestampSeconds: number;
 }
 
-const STATUSES: readonly ClusterStatus[] = ['compliant', 'drift', 'error', 'not-applicable'];
+const STATUSES: readonly ClusterStatus[] = [
+  'compliant',
+  'drift',
+  'error',
+  'not-applicable',
+  'skipped',
+];
 const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
 
 /**
@@ -71,8 +77,8 @@ function clusterLabels(c: ClusterReport): Labels {
 /**
  * Renders the run. Per cluster:
  * - `cce_harden_cluster_compliant` 1 when the check proved the cluster compliant, 0 for drift and
- *   for error (not proven); no sample for a not-applicable cluster, which is neither.
- * - `cce_harden_cluster_status{status}` one-hot over compliant/drift/error/not-applicable.
+ *   for error (not proven); no sample for a not-applicable or skipped cluster, which is neither.
+ * - `cce_harden_cluster_status{status}` one-hot over compliant/drift/error/not-applicable/skipped.
  * - `cce_harden_cluster_findings{severity}` the number of findings per severity.
  * For `verify`: `cce_harden_verify_probe{place,node,target,address,verdict}` one-hot per probe.
  * Per run: the timestamp, `cce_harden_run_success` (1 when every cluster could be checked, drift
@@ -109,7 +115,8 @@ export function renderPrometheus(report: RunReport, options: PrometheusOptions):
 
   for (const c of unique) {
     const labels = clusterLabels(c);
-    if (c.status !== 'not-applicable') {
+    // Neither proven compliant nor drifted: no sample (a skipped cluster is not a failure).
+    if (c.status !== 'not-applicable' && c.status !== 'skipped') {
       compliant.samples.push({ labels, value: c.status === 'compliant' ? 1 : 0 });
     }
     for (const s of STATUSES) {

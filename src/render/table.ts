@@ -19,13 +19,20 @@ export interface TableOptions {
   maxSummaryWidth?: number;
 }
 
-const STATUS_ORDER: readonly ClusterStatus[] = ['compliant', 'drift', 'error', 'not-applicable'];
+const STATUS_ORDER: readonly ClusterStatus[] = [
+  'compliant',
+  'drift',
+  'error',
+  'not-applicable',
+  'skipped',
+];
 
 const TOTAL_WORD: Record<ClusterStatus, string> = {
   compliant: 'compliant',
   drift: 'drift',
   error: 'error',
   'not-applicable': 'not applicable',
+  skipped: 'skipped',
 };
 
 function truncate(s: string, max: number): string {
@@ -54,9 +61,12 @@ export function formatTotals(clusters: readonly ClusterReport[]): string {
     regions.size > 1 || (regions.size === 1 && !regions.has(''))
       ? ` in ${regions.size} region${regions.size === 1 ? '' : 's'}`
       : '';
+  // `skipped` is counted only when a cluster was skipped (hibernated), so the usual line stays.
   const counts = STATUS_ORDER.map(
-    (s) => `${clusters.filter((c) => c.status === s).length} ${TOTAL_WORD[s]}`,
-  );
+    (s) => [s, clusters.filter((c) => c.status === s).length] as const,
+  )
+    .filter(([s, n]) => s !== 'skipped' || n > 0)
+    .map(([s, n]) => `${n} ${TOTAL_WORD[s]}`);
   return `${clusters.length} ${noun}${where}: ${counts.join(', ')}`;
 }
 

@@ -27,6 +27,7 @@ const VERDICT: Record<ClusterStatus, string> = {
   drift: 'DRIFT',
   error: 'ERROR',
   'not-applicable': 'not applicable',
+  skipped: 'skipped',
 };
 
 /** The verdict word for a status, plain (for width computations) or styled. */
@@ -40,6 +41,8 @@ export function verdictWord(status: ClusterStatus, colors: Colors = noColors): s
     case 'error':
       return colors.bold(colors.red(word));
     case 'not-applicable':
+      return colors.dim(word);
+    case 'skipped':
       return colors.dim(word);
   }
 }
@@ -189,6 +192,10 @@ function nextSteps(report: RunReport, c: ClusterReport): string[] {
       return ['Nothing to do.'];
     case 'not-applicable':
       return [];
+    case 'skipped':
+      return [
+        'Not checked this time (this does not fail the run); run it again once the cluster runs.',
+      ];
     case 'error': {
       const steps: string[] = [];
       if (c.error?.hint) steps.push(printable(c.error.hint));
@@ -358,7 +365,7 @@ function renderCluster(report: RunReport, c: ClusterReport, colors: Colors): str
 }
 
 function countLine(clusters: readonly ClusterReport[]): string {
-  const order: ClusterStatus[] = ['compliant', 'drift', 'error', 'not-applicable'];
+  const order: ClusterStatus[] = ['compliant', 'drift', 'error', 'not-applicable', 'skipped'];
   const parts = order
     .map((s) => [s, clusters.filter((c) => c.status === s).length] as const)
     .filter(([, n]) => n > 0)

@@ -133,14 +133,15 @@ describe('check', () => {
     expect(c?.error?.hint).toContain('cluster id');
   });
 
-  it('a hibernating cluster is reported, not guessed at', async () => {
+  it('a hibernating cluster without an endpoint is skipped with the reason, not guessed at', async () => {
     const h = await sandbox();
     const r = await runCli(['check', '--cluster', 'demo-sleepy', '--json'], sandboxEnv(h));
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(0);
     const c = json(r).clusters[0];
     expect(c?.phase).toBe('Hibernation');
-    expect(c?.status).toBe('error');
-    expect(c?.error?.message).toMatch(/Hibernation/);
+    expect(c?.status).toBe('skipped');
+    expect(c?.rule).toBeNull();
+    expect(c?.reason).toMatch(/Hibernation/);
   });
 
   it('no ENI group: error suggesting --security-group', async () => {

@@ -84,6 +84,7 @@ describe('renderPrometheus', () => {
       ['drift', 1],
       ['error', 0],
       ['not-applicable', 1],
+      ['skipped', 0],
     ]);
     expect(value(families, 'cce_harden_run_timestamp_seconds', {})).toBe(T);
   });
@@ -136,6 +137,7 @@ describe('renderPrometheus', () => {
         "cce_harden_cluster_status{region="cn-north-4",cluster="demo-turbo",cluster_id="c-0001",category="Turbo",status="drift"} 0",
         "cce_harden_cluster_status{region="cn-north-4",cluster="demo-turbo",cluster_id="c-0001",category="Turbo",status="error"} 0",
         "cce_harden_cluster_status{region="cn-north-4",cluster="demo-turbo",cluster_id="c-0001",category="Turbo",status="not-applicable"} 0",
+        "cce_harden_cluster_status{region="cn-north-4",cluster="demo-turbo",cluster_id="c-0001",category="Turbo",status="skipped"} 0",
         "cce_harden_cluster_findings{region="cn-north-4",cluster="demo-turbo",cluster_id="c-0001",category="Turbo",severity="error"} 0",
         "cce_harden_cluster_findings{region="cn-north-4",cluster="demo-turbo",cluster_id="c-0001",category="Turbo",severity="warning"} 0",
         "cce_harden_cluster_findings{region="cn-north-4",cluster="demo-turbo",cluster_id="c-0001",category="Turbo",severity="info"} 0",
@@ -143,6 +145,7 @@ describe('renderPrometheus', () => {
         "cce_harden_clusters_total{status="drift"} 0",
         "cce_harden_clusters_total{status="error"} 0",
         "cce_harden_clusters_total{status="not-applicable"} 0",
+        "cce_harden_clusters_total{status="skipped"} 0",
         "cce_harden_run_success 1",
         "cce_harden_run_timestamp_seconds 1.5",
         "",

@@ -45,7 +45,7 @@ describe('docs/report.schema.json', () => {
 
   it('refuses unknown statuses, missing fields and unknown outcomes', () => {
     expect(schemaErrors({ ...run([drift]), status: 'fine' })).toEqual([
-      '$.status: "fine" is not one of ["compliant","drift","error"]',
+      '$.status: "fine" is not one of ["compliant","drift","error","skipped"]',
     ]);
     const { clusters: _c, ...noClusters } = run([drift]);
     expect(schemaErrors(noClusters)).toEqual(['$: clusters is missing']);

@@ -194,6 +194,8 @@ export function hardeningLabel(report: ClusterReport): string {
       return 'not applicable';
     case 'error':
       return 'cannot check';
+    case 'skipped':
+      return 'skipped';
   }
 }
 
