@@ -93,6 +93,9 @@ const ClusterSchema = z.looseObject({
         subnets: z.array(z.looseObject({ subnetID: str })).nullish(),
       })
       .nullish(),
+    hostNetwork: z
+      .looseObject({ SecurityGroup: optStr, controlPlaneSecurityGroup: optStr })
+      .nullish(),
   }),
   status: z.looseObject({ phase: optStr, endpoints: EndpointsSchema.nullish() }).nullish(),
 });
@@ -106,6 +109,7 @@ const AddonSchema = z.looseObject({
 const NodePoolSchema = z.looseObject({
   metadata: z.looseObject({ name: str.min(1), uid: str.min(1) }),
   spec: z.looseObject({
+    type: optStr,
     initialNodeCount: z.number().int().nonnegative().nullish(),
     nodeTemplate: z
       .looseObject({
@@ -213,6 +217,8 @@ export function clusterFactsFromWire(raw: WireCluster): ClusterFacts {
     containerCidrs: containerCidrsOf(raw.spec.containerNetwork),
     eniSubnetIds,
     eniSubnetCidr: eni.eniSubnetCIDR ?? null,
+    nodeSecurityGroupId: raw.spec.hostNetwork?.SecurityGroup || null,
+    controlPlaneSecurityGroupId: raw.spec.hostNetwork?.controlPlaneSecurityGroup || null,
   });
 }
 
@@ -299,7 +305,24 @@ export function nodePoolFromWire(pool: WireNodePool): NodePool {
     phase: pool.status?.phase ?? null,
     postInstall: postInstallOf(pool),
     preInstall: preInstallOf(pool),
+    type: pool.spec.type ?? null,
+    podSecurityGroupIds: podSecurityGroupIdsOf(pool.spec.podSecurityGroups),
   };
+}
+
+/** `spec.podSecurityGroups`: `[{id}]` as documented; bare id strings are read too. */
+function podSecurityGroupIdsOf(list: readonly unknown[] | null | undefined): string[] {
+  const ids: string[] = [];
+  for (const item of list ?? []) {
+    const id =
+      typeof item === 'string'
+        ? item
+        : item && typeof item === 'object' && typeof (item as { id?: unknown }).id === 'string'
+          ? (item as { id: string }).id
+          : null;
+    if (id) ids.push(id);
+  }
+  return ids;
 }
 
 /**

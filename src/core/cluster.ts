@@ -29,6 +29,10 @@ export interface ClusterFacts {
   eniSubnetIds: string[];
   /** Turbo: the deprecated single ENI subnet CIDR, when the API still sends it. */
   eniSubnetCidr: string | null;
+  /** `spec.hostNetwork.SecurityGroup`: the nodes' security group id, when the API sends it. */
+  nodeSecurityGroupId?: string | null;
+  /** `spec.hostNetwork.controlPlaneSecurityGroup`: the masters' security group id. */
+  controlPlaneSecurityGroupId?: string | null;
 }
 
 const NOT_UNICAST = new Set(['unspecified', 'loopback', 'broadcast', 'multicast']);
@@ -88,6 +92,8 @@ export interface ClusterFields {
   containerCidrs: string[];
   eniSubnetIds: string[];
   eniSubnetCidr: string | null;
+  nodeSecurityGroupId?: string | null;
+  controlPlaneSecurityGroupId?: string | null;
 }
 
 export function clusterFacts(fields: ClusterFields): ClusterFacts {

@@ -216,8 +216,14 @@ export async function observeRegion(
   if (groups) {
     const located = turbo.map((t) => {
       try {
-        return { ...t, group: findEniSecurityGroup(groups, t.facts.name, opts.securityGroupId) };
+        const own = { cluster: t.facts, clusters: all };
+        return {
+          ...t,
+          group: findEniSecurityGroup(groups, t.facts.name, opts.securityGroupId, own),
+        };
       } catch (err) {
+        // A refused --security-group stops the run before anything is written (exit 64).
+        if (opts.securityGroupId && err instanceof UsageError) throw err;
         slots[t.index] = failed(t.ref, region, t.facts, skippedIfHibernated(t.facts, err));
         return null;
       }

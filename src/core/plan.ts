@@ -4,6 +4,7 @@
  * take cce-harden's rule away). Nothing here reads or writes the cloud.
  */
 import { clusterArg } from './shell-words.js';
+import { eniGroupPattern } from './security-group.js';
 import { CloudError, NotApplicableError, type CceHardenError } from './errors.js';
 import type { ClusterObservation } from './observe.js';
 import type { Finding, RuleView } from './report.js';
@@ -70,9 +71,18 @@ export function planTurbo(obs: Extract<ClusterObservation, { kind: 'turbo' }>): 
       changes.push({ kind: 'create-rule', group: obs.group, rule: evaluation.create });
     }
   }
+  const named: Finding[] = eniGroupPattern(obs.facts.name).test(obs.group.name)
+    ? []
+    : [
+        {
+          code: 'security-group-not-eni-named',
+          severity: 'warning',
+          message: `${obs.group.name} (${obs.group.id}) is not named ${obs.facts.name}-cce-eni-<id>: it was given with --security-group. Make sure it is the group the cluster's pods are bound to, or the rule protects nothing.`,
+        },
+      ];
   return {
     status: evaluation.match || evaluation.together.length > 0 ? 'compliant' : 'drift',
-    findings: [...(obs.preflight?.findings ?? []), ...evaluation.findings],
+    findings: [...named, ...(obs.preflight?.findings ?? []), ...evaluation.findings],
     changes,
     rule: ruleView(evaluation),
     blocker: evaluation.blocker ? new CloudError(evaluation.blocker) : null,

@@ -1,4 +1,4 @@
-import { NotFoundError, UnsafeError, UsageError } from './errors.js';
+import { NotFoundError, UsageError } from './errors.js';
 import type { SecurityGroup } from './types.js';
 
 /** Groups CCE creates for nodes and masters: their rules carry the cluster's own traffic. */
@@ -73,6 +73,69 @@ export function matchEniGroups(
   return [...(groupIndexOf(groups).eniByCluster.get(clusterName) ?? [])];
 }
 
+/** What `--security-group` is checked against: the cluster and the other clusters of the region. */
+export interface GroupOwnership {
+  cluster: {
+    name: string;
+    nodeSecurityGroupId?: string | null;
+    controlPlaneSecurityGroupId?: string | null;
+  };
+  clusters: readonly {
+    name: string;
+    nodeSecurityGroupId?: string | null;
+    controlPlaneSecurityGroupId?: string | null;
+  }[];
+}
+
+/**
+ * A group given with `--security-group` must belong to the cluster: never a node or control-plane
+ * group (by the ids in the cluster specs, or by CCE's names), never `default`, never another
+ * existing cluster's ENI group. Refusals are usage errors (exit 64): nothing is written.
+ */
+function refuseForeignGroup(
+  chosen: SecurityGroup,
+  clusterName: string,
+  own?: GroupOwnership,
+): void {
+  const hint = `Pass the cluster's ENI group (${clusterName}-cce-eni-<id>) to --security-group.`;
+  const refuse = (why: string): never => {
+    throw new UsageError(`Refusing --security-group ${chosen.name} (${chosen.id}): ${why}`, hint);
+  };
+  if (own) {
+    const c = own.cluster;
+    if (chosen.id === c.nodeSecurityGroupId) {
+      refuse(
+        `it is ${c.name}'s node security group (spec.hostNetwork.SecurityGroup); a deny rule there can cut the nodes off their own API server.`,
+      );
+    }
+    if (chosen.id === c.controlPlaneSecurityGroupId) {
+      refuse(
+        `it is ${c.name}'s control-plane security group (spec.hostNetwork.controlPlaneSecurityGroup), whose rules carry the masters' traffic.`,
+      );
+    }
+    const other = own.clusters.find(
+      (o) =>
+        o.name !== c.name &&
+        (chosen.id === o.nodeSecurityGroupId || chosen.id === o.controlPlaneSecurityGroupId),
+    );
+    if (other) refuse(`it is a node or control-plane security group of cluster ${other.name}.`);
+  }
+  if (isProtectedGroup(chosen)) {
+    refuse("it is a CCE node or control-plane group, whose rules carry the cluster's own traffic.");
+  }
+  if (chosen.name === 'default') {
+    refuse("it is the project's default security group, which other resources use.");
+  }
+  const owner = eniGroupClusterName(chosen.name);
+  if (
+    owner !== null &&
+    owner !== clusterName &&
+    own?.clusters.some((o) => o.name === owner) === true
+  ) {
+    refuse(`it is the ENI group of another cluster, ${owner}.`);
+  }
+}
+
 /**
  * Finds the Turbo cluster's ENI security group. Names are matched on the client because the VPC
  * API filters names by exact match only. Never returns a node or control-plane group: a deny
@@ -82,6 +145,7 @@ export function findEniSecurityGroup(
   groups: readonly SecurityGroup[],
   clusterName: string,
   explicitId?: string,
+  ownership?: GroupOwnership,
 ): SecurityGroup {
   if (explicitId) {
     const chosen = groupIndexOf(groups).byId.get(explicitId);
@@ -91,12 +155,7 @@ export function findEniSecurityGroup(
         'Check the id, --region and --project-id.',
       );
     }
-    if (isProtectedGroup(chosen)) {
-      throw new UnsafeError(
-        `Refusing to use ${chosen.name} (${chosen.id}): it is a CCE node or control-plane group, whose rules carry the cluster's own traffic.`,
-        `Pass the cluster's ENI group (${clusterName}-cce-eni-<id>) to --security-group.`,
-      );
-    }
+    refuseForeignGroup(chosen, clusterName, ownership);
     return chosen;
   }
   const matches = matchEniGroups(groups, clusterName);

@@ -28,6 +28,10 @@ export interface NodePool {
   postInstall: PostInstallScript;
   /** The decoded pre-install script: it counts against CCE's size limit for both scripts. */
   preInstall: PostInstallScript;
+  /** `spec.type`: `vm`, `ElasticBMS` (bare metal), ...; absent when not read. */
+  type?: string | null;
+  /** Turbo: `spec.podSecurityGroups` ids (pods on this pool use these instead of the ENI group). */
+  podSecurityGroupIds?: string[];
 }
 
 export interface SecurityGroup {

@@ -359,8 +359,9 @@ describe('apply', () => {
       ['apply', '--cluster', 'demo-turbo', '--security-group', node, '--yes', '--json'],
       sandboxEnv(h),
     );
-    expect(r.code).toBe(1);
-    expect(json(r).clusters[0]?.error?.code).toBe('UNSAFE');
+    // A refused --security-group is a usage error: exit 64, before anything is written.
+    expect(r.code).toBe(64);
+    expect(json(r).error?.code).toBe('USAGE');
     expect(writes(h)).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NotFoundError, UnsafeError, UsageError } from '../../src/core/errors.js';
+import { NotFoundError, UsageError } from '../../src/core/errors.js';
 import {
   eniGroupPattern,
   findEniSecurityGroup,
@@ -52,8 +52,8 @@ describe('ENI security group selection', () => {
   });
 
   it('refuses node and control groups even when given explicitly', () => {
-    expect(() => findEniSecurityGroup(groups, 'prod', 'node')).toThrow(UnsafeError);
-    expect(() => findEniSecurityGroup(groups, 'prod', 'control')).toThrow(UnsafeError);
+    expect(() => findEniSecurityGroup(groups, 'prod', 'node')).toThrow(UsageError);
+    expect(() => findEniSecurityGroup(groups, 'prod', 'control')).toThrow(UsageError);
   });
 
   it('an explicit id that does not exist is not found', () => {
