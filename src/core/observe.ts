@@ -349,11 +349,64 @@ export async function withPreflight(
       return failed(obs.ref, obs.region, obs.facts, err);
     }
     const findings = addonFindings(addons);
+    findings.push(...(await nodePoolFindings(ports.clusters, obs.facts, obs.group)));
     if (ports.pods && obs.facts.eniSubnetIds.length > 0) {
       findings.push(...(await podInterfaceFindings(ports.pods, obs.facts, obs.group)));
     }
     return { ...obs, preflight: { addons, findings } };
   });
+}
+
+/** CCE node-pool types whose nodes are bare metal (pods get full ENIs, not sub-interfaces). */
+function isBareMetal(pool: NodePool): boolean {
+  return /bms/i.test(pool.type ?? '') || (pool.type ?? '').toLowerCase() === 'pm';
+}
+
+const listNames = (pools: readonly NodePool[]): string => pools.map((p) => p.name).join(', ');
+
+/**
+ * Turbo node pools seen from the CCE API: a pool with `podSecurityGroups` binds its pods to those
+ * groups instead of the ENI group (documented precedence: pod annotation, SecurityGroup policy,
+ * node-pool podSecurityGroups, network attachment, the default ENI group), so the rule does not
+ * reach them; bare-metal pools give pods full ENIs, which the sub-interface listing does not see.
+ */
+async function nodePoolFindings(
+  clusters: ClusterReader,
+  facts: ClusterFacts,
+  group: SecurityGroup,
+): Promise<Finding[]> {
+  let pools: NodePool[];
+  try {
+    pools = await clusters.listNodePools(facts.id);
+  } catch (err) {
+    return [
+      {
+        code: 'node-pools-unreadable',
+        severity: 'info',
+        message: `Could not read the node pools to see which security groups their pods use (${toReportError(err).message}).`,
+      },
+    ];
+  }
+  const findings: Finding[] = [];
+  const elsewhere = pools.filter(
+    (p) => (p.podSecurityGroupIds ?? []).length > 0 && !p.podSecurityGroupIds?.includes(group.id),
+  );
+  if (elsewhere.length > 0) {
+    findings.push({
+      code: 'pool-pods-outside-eni-group',
+      severity: 'warning',
+      message: `Node pool${elsewhere.length === 1 ? '' : 's'} ${listNames(elsewhere)} bind${elsewhere.length === 1 ? 's' : ''} pods to other security groups (podSecurityGroups: ${[...new Set(elsewhere.flatMap((p) => p.podSecurityGroupIds ?? []))].join(', ')}) instead of ${group.name}: the rule does not reach pods on ${elsewhere.length === 1 ? 'that pool' : 'those pools'}. Add the deny rule to those groups too, or remove podSecurityGroups.`,
+    });
+  }
+  const bareMetal = pools.filter(isBareMetal);
+  if (bareMetal.length > 0) {
+    findings.push({
+      code: 'bare-metal-pools-not-covered',
+      severity: 'info',
+      message: `Node pool${bareMetal.length === 1 ? '' : 's'} ${listNames(bareMetal)} ${bareMetal.length === 1 ? 'runs' : 'run'} on bare-metal nodes, whose pods use full ENIs rather than sub-interfaces: the check of the pods' network interfaces does not cover them. Check their security groups in the VPC console.`,
+    });
+  }
+  return findings;
 }
 
 /**
