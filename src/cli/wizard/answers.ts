@@ -193,9 +193,9 @@ export function hardeningLabel(report: ClusterReport): string {
     case 'not-applicable':
       return 'not applicable';
     case 'error':
-      return 'cannot check';
     case 'skipped':
-      return 'skipped';
+      // A skipped (hibernated) cluster cannot be checked now either; the list says why.
+      return 'cannot check';
   }
 }
 
