@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CancelledError, CloudError, UsageError } from '../../core/errors.js';
 import { ExitCode } from '../../core/exit-codes.js';
@@ -12,12 +13,15 @@ import type { KubeAccess } from '../../core/verify/access.js';
 import {
   MANAGED_BY,
   MANAGED_BY_LABEL,
+  OWNER_SELECTOR,
   PROBE_NAMESPACE,
   PROBE_SELECTOR,
   parseProbeLog,
   podProgress,
   probePodManifest,
   probeTargets,
+  runOwnerManifest,
+  runOwnerName,
   type ProbeLine,
   type ProbeTarget,
 } from '../../core/verify/probe.js';
@@ -54,7 +58,7 @@ export interface VerifyOptions {
 
 const POLL_MS = 400;
 
-function validate(opts: VerifyOptions, kubeconfigFile: string | undefined): void {
+function validate(opts: VerifyOptions, kubeconfigFile: readonly string[] | undefined): void {
   const problems: string[] = [];
   if (!opts.all && opts.clusters.length === 0)
     problems.push('Name a cluster: cce-harden verify --cluster <name|id> (or --all).');
@@ -88,8 +92,13 @@ export async function runVerify(ctx: CommandContext, opts: VerifyOptions): Promi
   }
   // Under --sandbox a KUBECONFIG from the environment names a real cluster: never use it.
   const envKubeconfig = ctx.global.sandbox ? undefined : pick(ctx.env, 'kubeconfig');
-  const kubeconfigFile =
-    opts.kubeconfig ?? (envKubeconfig ? envKubeconfig.split(':').find(Boolean) : undefined);
+  // --kubeconfig names one file; KUBECONFIG may list several, merged as kubectl does.
+  const kubeconfigFiles = opts.kubeconfig
+    ? [opts.kubeconfig]
+    : envKubeconfig
+      ? envKubeconfig.split(path.delimiter).filter(Boolean)
+      : [];
+  const kubeconfigFile = kubeconfigFiles.length > 0 ? kubeconfigFiles : undefined;
   validate(opts, kubeconfigFile);
 
   const interrupt = new AbortController();
@@ -144,13 +153,13 @@ async function openKube(
   session: CloudSession,
   obs: ClusterObservation,
   opts: VerifyOptions,
-  kubeconfigFile: string | undefined,
+  kubeconfigFile: readonly string[] | undefined,
 ): Promise<{ kube: KubeAccess; access: VerifyDetails['access'] }> {
   const { KubeClient } = await import('../../cloud/kube.js');
   const timeoutMs = Number(pick(ctx.env, 'timeout') ?? 15000);
   if (kubeconfigFile) {
     const kube = await KubeClient.open(
-      { kind: 'file', file: kubeconfigFile, context: opts.context },
+      { kind: 'file', files: kubeconfigFile, context: opts.context },
       { timeoutMs },
     );
     return { kube, access: 'kubeconfig' };
@@ -197,7 +206,7 @@ async function verifyCluster(
   session: CloudSession,
   obs: ClusterObservation,
   opts: VerifyOptions,
-  kubeconfigFile: string | undefined,
+  kubeconfigFile: readonly string[] | undefined,
   interrupt: AbortSignal,
 ): Promise<ClusterReport> {
   const checked = checkedReport(obs);
@@ -272,7 +281,7 @@ async function verifyCluster(
       report.findings.push({
         code: 'probe-pods-left',
         severity: 'warning',
-        message: `Could not delete ${details.cleanup.leftovers.join(', ')} in namespace ${PROBE_NAMESPACE}: run \`cce-harden verify --cluster ${facts.name} --cleanup\`.`,
+        message: `Could not delete ${details.cleanup.leftovers.join(', ')} in namespace ${PROBE_NAMESPACE}: run \`cce-harden verify --cluster ${facts.name} --cleanup\`.${details.cleanup.leftovers.some((l) => l.startsWith('configmap/')) ? '' : " Their owner (the run's ConfigMap) was deleted, so Kubernetes' garbage collector removes them too."}`,
       });
     }
   } catch (err) {
@@ -297,6 +306,7 @@ async function runProbes(
   const runId = randomBytes(4).toString('hex');
   const ns = PROBE_NAMESPACE;
   let createdNamespace = false;
+  let owner: { name: string; uid: string } | undefined;
   const created: { place: ProbePlace; name: string }[] = [];
   const outcomes = new Map<string, { lines: Map<string, ProbeLine> } | { error: string }>();
   const startedBy = `${safe(() => userInfo().username)}@${safe(() => hostname())}`.slice(0, 200);
@@ -309,6 +319,22 @@ async function runProbes(
       createdNamespace = true;
     }
     const deadline = Date.now() + opts.timeout * 1000;
+    const expiresAt = new Date(deadline + 60_000).toISOString();
+    // The run's owner first: every pod names it, and deleting it (last) collects any pod left.
+    const ownerName = runOwnerName(runId);
+    details.cleanup.created++;
+    try {
+      owner = {
+        name: ownerName,
+        uid: await kube.createConfigMap(
+          ns,
+          runOwnerManifest({ runId, namespace: ns, startedBy, expiresAt }),
+        ),
+      };
+    } catch (err) {
+      details.cleanup.created--;
+      throw err;
+    }
     for (const [i, place] of places.entries()) {
       if (interrupt.aborted) break;
       const name = `cce-harden-verify-${runId}-${i}`;
@@ -327,7 +353,8 @@ async function runProbes(
             startedBy,
             taints: place.taints,
             activeDeadlineSeconds: opts.timeout + 30,
-            expiresAt: new Date(deadline + 60_000).toISOString(),
+            expiresAt,
+            owner,
           }),
         );
       } catch (err) {
@@ -371,6 +398,15 @@ async function runProbes(
         details.cleanup.leftovers.push(c.name);
       }
     }
+    // The owner goes last: were a pod not deleted above, the garbage collector removes it now.
+    if (owner) {
+      try {
+        await kube.deleteConfigMap(ns, owner.name);
+        details.cleanup.deleted++;
+      } catch {
+        details.cleanup.leftovers.push(`configmap/${owner.name}`);
+      }
+    }
     if (createdNamespace && details.cleanup.leftovers.length === 0) {
       await kube.deleteNamespace(ns).catch(() => undefined);
     }
@@ -380,20 +416,34 @@ async function runProbes(
   );
 }
 
+/**
+ * Leftovers of interrupted runs: probe pods found by their labels or by their owner (a run's
+ * ConfigMap), deleted first, then the owners. Nothing else in the namespace is touched.
+ */
 async function cleanupLeftovers(kube: KubeAccess, report: ClusterReport): Promise<ClusterReport> {
-  const names = (await kube.namespaceExists(PROBE_NAMESPACE))
-    ? await kube.listPods(PROBE_NAMESPACE, PROBE_SELECTOR)
-    : [];
+  const ns = PROBE_NAMESPACE;
+  const exists = await kube.namespaceExists(ns);
+  const owners = exists ? await kube.listConfigMaps(ns, OWNER_SELECTOR) : [];
+  const ownerUids = new Set(owners.map((o) => o.uid).filter(Boolean));
+  const byLabel = exists ? await kube.listPods(ns, PROBE_SELECTOR) : [];
+  const byOwner =
+    exists && ownerUids.size > 0
+      ? (await kube.listPods(ns, '')).filter((p) => p.ownerUids.some((u) => ownerUids.has(u)))
+      : [];
+  const pods = [...new Set([...byLabel, ...byOwner].map((p) => p.name))].sort();
   let deleted = 0;
-  for (const n of names) if ((await kube.deletePod(PROBE_NAMESPACE, n)) === 'deleted') deleted++;
+  for (const n of pods) if ((await kube.deletePod(ns, n)) === 'deleted') deleted++;
+  let ownersDeleted = 0;
+  for (const o of owners)
+    if ((await kube.deleteConfigMap(ns, o.name)) === 'deleted') ownersDeleted++;
   report.status = 'compliant';
   report.findings.push({
     code: 'probe-pods-removed',
     severity: 'info',
     message:
-      names.length === 0
-        ? `No probe pods left behind in namespace ${PROBE_NAMESPACE}.`
-        : `Deleted ${deleted} probe pod(s) left behind in namespace ${PROBE_NAMESPACE}: ${names.join(', ')}.`,
+      pods.length === 0 && owners.length === 0
+        ? `No probe pods left behind in namespace ${ns}.`
+        : `Deleted ${deleted} probe pod(s) left behind in namespace ${ns}${pods.length > 0 ? `: ${pods.join(', ')}` : ''}; and ${ownersDeleted} run owner(s) (ConfigMap)${owners.length > 0 ? `: ${owners.map((o) => o.name).join(', ')}` : ''}.`,
   });
   return report;
 }
