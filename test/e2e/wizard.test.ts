@@ -94,6 +94,13 @@ async function acceptRegion(t: PtyRun): Promise<void> {
   await t.type(KEY.enter);
 }
 
+/** Declines the offer to run verify right after the change. */
+async function declineVerify(t: PtyRun): Promise<void> {
+  await t.waitFor('? Run cce-harden verify now? (Y/n)');
+  await t.type('n', KEY.enter);
+  await t.waitFor('To verify later, run: cce-harden verify --cluster');
+}
+
 /** The demo world lists demo-turbo, demo-turbo-hardened, demo-vpc, demo-tunnel, demo-sleepy. */
 async function pickCluster(t: PtyRun, downs: number): Promise<void> {
   await t.waitFor('? Cluster');
@@ -134,6 +141,7 @@ describe('wizard in a pseudo-terminal', () => {
     await t.waitFor(
       'kubectl run cce-harden-verify --rm -it --image=curlimages/curl --restart=Never -- curl -k -m 5 https://192.168.0.61:5443',
     );
+    await declineVerify(t);
     expect((await t.exit()).exitCode).toBe(0);
 
     // Exactly one new rule in the world, in demo-turbo's ENI group, with the hardening shape.
@@ -271,8 +279,9 @@ describe('wizard in a pseudo-terminal', () => {
     expect(writes(sandbox)).toEqual([]);
     await t.type('y', KEY.enter);
     await t.waitFor('Verdict         compliant');
-    await t.waitFor('on a node added to the pool from now on');
+    await t.waitFor('probe pods on every node try to reach the API server');
     await t.waitFor('curl -k -m 5 https://192.168.3.14:5443');
+    await declineVerify(t);
     expect((await t.exit()).exitCode).toBe(0);
 
     const cluster = findCluster(sandbox.world, 'demo-tunnel');
@@ -296,6 +305,7 @@ describe('wizard in a pseudo-terminal', () => {
     await t.waitFor('Nothing to do: no rule is missing.');
     await t.waitFor('Verdict         compliant');
     await t.waitFor('curl -k -m 5 https://192.168.1.17:5443');
+    await declineVerify(t);
     expect((await t.exit()).exitCode).toBe(0);
     expect(t.screen()).not.toContain('Apply these changes');
     expect(writes(sandbox)).toEqual([]);
@@ -323,6 +333,7 @@ describe('wizard in a pseudo-terminal', () => {
     expect(regionReads(sandbox)).toEqual({ listClusters: 1, listSecurityGroups: 1 });
     await t.type(KEY.enter);
     await t.waitFor('Done and verified.');
+    await declineVerify(t);
     expect((await t.exit()).exitCode).toBe(0);
 
     expect(t.screen()).not.toContain('? Cluster');
@@ -330,6 +341,60 @@ describe('wizard in a pseudo-terminal', () => {
     expect(liveDeny.map((r) => r.remote_ip_prefix)).toEqual(['192.168.7.7/32']);
     expect(rulesOfGroup(sandbox.world, residual.id).some((r) => r.action === 'deny')).toBe(false);
     expect(writes(sandbox)).toHaveLength(1);
+  });
+
+  it('after apply, verify now (Enter): the probe results appear and no probe pod remains', async () => {
+    const { term: t, sandbox } = await start();
+    await acceptRegion(t);
+    await pickCluster(t, 0); // demo-turbo
+    await t.waitFor('(y/N)');
+    await t.type('y', KEY.enter);
+    await t.waitFor('Done and verified.');
+    await t.waitFor('? Run cce-harden verify now? (Y/n)');
+    expect(sandbox.kube.log).toEqual([]);
+    await t.type(KEY.enter); // default Yes
+    // verify's own report: the guide's 5443 rule holds, but the in-cluster path on 5444 does not.
+    const screen = await t.waitFor(/apiserver-5444 \(192\.168\.0\.61:5444\)\s+REACHABLE/, 30_000);
+    expect(screen).toMatch(/apiserver-5443 \(192\.168\.0\.61:5443\)\s+blocked/);
+    await t.waitFor('apply --cluster demo-turbo --port 5443 --port 5444');
+    expect((await t.exit()).exitCode).toBe(2);
+    // The probe pods ran in the emulated cluster and were all deleted, with their owner.
+    const kubeCalls = sandbox.kube.log.map((e) => `${e.method} ${e.path}`);
+    expect(kubeCalls.some((c) => /^POST .*\/namespaces\/cce-harden\/pods$/.test(c))).toBe(true);
+    const pods = (findCluster(sandbox.world, 'demo-turbo')?.kube?.pods ?? []).map(
+      (p) => p.metadata.name,
+    );
+    expect(pods).toEqual([]);
+    expect(findCluster(sandbox.world, 'demo-turbo')?.kube?.configMaps ?? []).toEqual([]);
+    // What the wizard observed is reused: the region was listed once, the kubeconfig issued once.
+    expect(regionReads(sandbox)).toEqual({ listClusters: 1, listSecurityGroups: 1 });
+    expect(writes(sandbox)).toEqual([
+      `POST /v3/${SANDBOX_CREDENTIALS.projectId}/vpc/security-group-rules`,
+      expect.stringMatching(/^POST \/api\/v3\/projects\/.+\/clusters\/.+\/clustercert$/),
+    ]);
+  });
+
+  it('after installing on the node pools, declining verify shows the command to run later', async () => {
+    const { term: t, sandbox } = await start();
+    await acceptRegion(t);
+    await pickCluster(t, 3); // demo-tunnel
+    await t.waitFor('? The iptables script for the nodes that exist now');
+    await t.type(KEY.down, KEY.down, KEY.enter); // skip
+    await t.waitFor("? Also add the rules to the node pools' post-install scripts");
+    await t.type('y', KEY.enter);
+    await t.waitFor('(y/N)');
+    await t.type('y', KEY.enter);
+    await t.waitFor('Verdict         compliant');
+    await t.waitFor('? Run cce-harden verify now? (Y/n)');
+    await t.type('n', KEY.enter);
+    await t.waitFor(
+      'To verify later, run: cce-harden verify --cluster demo-tunnel --region cn-north-4',
+    );
+    expect((await t.exit()).exitCode).toBe(0);
+    // Nothing touched the cluster: no kubeconfig issued, no Kubernetes call.
+    expect(sandbox.kube.log).toEqual([]);
+    expect(writes(sandbox)).toHaveLength(1);
+    expect(writes(sandbox)[0]).toMatch(/^PUT .*\/nodepools\//);
   });
 
   it('no cluster can be picked (all hibernating): lists them and says why, exit 1', async () => {
@@ -377,6 +442,7 @@ describe('wizard in a pseudo-terminal', () => {
       await acceptRegion(t); // the sandbox's region is the default
       await pickCluster(t, 1);
       await t.waitFor('already hardened');
+      await declineVerify(t);
       expect((await t.exit()).exitCode).toBe(0);
       expect(existsSync(state)).toBe(true);
       // The child used its own sandbox: nothing reached the one this test started.

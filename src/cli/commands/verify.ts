@@ -11,6 +11,7 @@ import type { ClusterReport } from '../../core/report.js';
 import { toReportError } from '../../core/report-error.js';
 import type { KubeAccess } from '../../core/verify/access.js';
 import {
+  DEFAULT_PROBE_IMAGE,
   MANAGED_BY,
   MANAGED_BY_LABEL,
   OWNER_SELECTOR,
@@ -40,7 +41,7 @@ import { createRetrier, type CloudSession } from '../cloud-session.js';
 import { pick } from '../config.js';
 import type { CommandContext } from '../context.js';
 import { emitReport } from '../output.js';
-import { buildRunReport, observeRegions } from '../pipeline.js';
+import { buildRunReport, observeRegions, type ObservedRegion } from '../pipeline.js';
 
 export interface VerifyOptions {
   clusters: string[];
@@ -85,6 +86,54 @@ function validate(opts: VerifyOptions, kubeconfigFile: readonly string[] | undef
 
 /** `cce-harden verify`: probe from pods that they cannot reach the API server. */
 export async function runVerify(ctx: CommandContext, opts: VerifyOptions): Promise<number> {
+  const kubeconfigFiles = kubeconfigFilesOf(ctx, opts);
+  const interrupt = interruptOnSigint(ctx);
+  try {
+    const observed = await observeRegions(ctx, {
+      clusters: opts.clusters,
+      all: opts.all,
+      withPreflight: false,
+    });
+    return await probeAndReport(ctx, opts, observed, kubeconfigFiles, interrupt.signal);
+  } finally {
+    interrupt.release();
+  }
+}
+
+/** Defaults of `cce-harden verify --cluster <id>` with no other flag. */
+export function defaultVerifyOptions(cluster: string): VerifyOptions {
+  return {
+    clusters: [cluster],
+    all: false,
+    endpoint: 'internal',
+    nodes: 'pool',
+    metadata: false,
+    image: DEFAULT_PROBE_IMAGE,
+    cleanup: false,
+    timeout: 120,
+  };
+}
+
+/**
+ * `verify` on what the caller already observed (the wizard, right after it changed a cluster):
+ * the same probes, report and exit code as `cce-harden verify`, without reading the region again.
+ */
+export async function verifyObserved(
+  ctx: CommandContext,
+  opts: VerifyOptions,
+  observed: { regions: ObservedRegion[]; failed: ClusterReport[] },
+): Promise<number> {
+  const kubeconfigFiles = kubeconfigFilesOf(ctx, opts);
+  const interrupt = interruptOnSigint(ctx);
+  try {
+    return await probeAndReport(ctx, opts, observed, kubeconfigFiles, interrupt.signal);
+  } finally {
+    interrupt.release();
+  }
+}
+
+/** The kubeconfig file(s) to use, if any; checks the options (usage errors, exit 64). */
+function kubeconfigFilesOf(ctx: CommandContext, opts: VerifyOptions): string[] | undefined {
   if (ctx.global.sandbox && opts.kubeconfig) {
     throw new UsageError(
       '--kubeconfig does not go with --sandbox: the sandbox issues its own kubeconfig for its emulated clusters.',
@@ -93,14 +142,18 @@ export async function runVerify(ctx: CommandContext, opts: VerifyOptions): Promi
   // Under --sandbox a KUBECONFIG from the environment names a real cluster: never use it.
   const envKubeconfig = ctx.global.sandbox ? undefined : pick(ctx.env, 'kubeconfig');
   // --kubeconfig names one file; KUBECONFIG may list several, merged as kubectl does.
-  const kubeconfigFiles = opts.kubeconfig
+  const files = opts.kubeconfig
     ? [opts.kubeconfig]
     : envKubeconfig
       ? envKubeconfig.split(path.delimiter).filter(Boolean)
       : [];
-  const kubeconfigFile = kubeconfigFiles.length > 0 ? kubeconfigFiles : undefined;
-  validate(opts, kubeconfigFile);
+  const kubeconfigFiles = files.length > 0 ? files : undefined;
+  validate(opts, kubeconfigFiles);
+  return kubeconfigFiles;
+}
 
+/** Ctrl+C during a run aborts it; the probe pods are deleted before the exit. */
+function interruptOnSigint(ctx: CommandContext): { signal: AbortSignal; release: () => void } {
   const interrupt = new AbortController();
   const onSigint = () => {
     if (!interrupt.signal.aborted) {
@@ -109,38 +162,31 @@ export async function runVerify(ctx: CommandContext, opts: VerifyOptions): Promi
     }
   };
   process.on('SIGINT', onSigint);
-  try {
-    const { regions, failed } = await observeRegions(ctx, {
-      clusters: opts.clusters,
-      all: opts.all,
-      withPreflight: false,
-    });
-    const reports: ClusterReport[] = [];
-    for (const { session, observed } of regions) {
-      for (const obs of observed.clusters) {
-        const report = await verifyCluster(
-          ctx,
-          session,
-          obs,
-          opts,
-          kubeconfigFile,
-          interrupt.signal,
-        );
-        reports.push(report);
-        if (interrupt.signal.aborted)
-          throw new CancelledError('Interrupted; the probe pods were deleted.');
-      }
+  return { signal: interrupt.signal, release: () => process.off('SIGINT', onSigint) };
+}
+
+async function probeAndReport(
+  ctx: CommandContext,
+  opts: VerifyOptions,
+  { regions, failed }: { regions: ObservedRegion[]; failed: ClusterReport[] },
+  kubeconfigFile: readonly string[] | undefined,
+  interrupt: AbortSignal,
+): Promise<number> {
+  const reports: ClusterReport[] = [];
+  for (const { session, observed } of regions) {
+    for (const obs of observed.clusters) {
+      const report = await verifyCluster(ctx, session, obs, opts, kubeconfigFile, interrupt);
+      reports.push(report);
+      if (interrupt.aborted) throw new CancelledError('Interrupted; the probe pods were deleted.');
     }
-    const report = buildRunReport(ctx, [...reports, ...failed]);
-    await emitReport(ctx.io, report, ctx.output);
-    return report.status === 'error'
-      ? ExitCode.error
-      : report.status === 'drift'
-        ? ExitCode.drift
-        : ExitCode.ok;
-  } finally {
-    process.off('SIGINT', onSigint);
   }
+  const report = buildRunReport(ctx, [...reports, ...failed]);
+  await emitReport(ctx.io, report, ctx.output);
+  return report.status === 'error'
+    ? ExitCode.error
+    : report.status === 'drift'
+      ? ExitCode.drift
+      : ExitCode.ok;
 }
 
 /** What `check` would say of the cluster: the facts, group and rule verify starts from. */

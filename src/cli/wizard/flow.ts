@@ -22,8 +22,10 @@ import type { Work } from '../../core/runner.js';
 import { matchEniGroups } from '../../core/security-group.js';
 import { makeColors, printable, type Colors } from '../../render/colors.js';
 import { renderText } from '../../render/text.js';
+import { quote } from 'shell-quote';
 import { changeObserved } from '../commands/harden.js';
 import { installObserved, renderModel } from '../commands/iptables.js';
+import { defaultVerifyOptions, verifyObserved } from '../commands/verify.js';
 import type { CommandContext } from '../context.js';
 import { buildRunReport, observeRegions, type ObservedRegion } from '../pipeline.js';
 import { TEMPLATES_DIR } from '../templates-dir.js';
@@ -227,20 +229,64 @@ function sayFacts(s: Session, seen: Seen): void {
   }
 }
 
-function sayVerify(
+function verifyCommand(s: Session, cluster: string, region: string): string {
+  return `cce-harden verify ${quote(['--cluster', cluster, '--region', region])}${s.ctx.global.sandbox ? ' --sandbox' : ''}`;
+}
+
+/** How to prove it from a pod: `cce-harden verify`, or by hand with kubectl. */
+function sayVerifyLater(
   s: Session,
-  apiServer: { ip: string; port: number } | null,
-  where: string,
+  facts: { name: string; apiServer: { ip: string; port: number } | null },
+  region: string,
+  who: string,
+  when = '',
 ): void {
-  if (!apiServer) return;
   s.say();
-  s.say(s.colors.bold('Verify from a pod') + ` ${where}: this must fail (time out or be refused):`);
-  s.say(`  ${verifyFromPodCommand(apiServer)}`);
+  s.say(
+    `${s.colors.bold('Verify from inside the cluster')}${when}: ${who} try to reach the API server (cce-harden verify deletes them afterwards).`,
+  );
+  s.say(`  ${verifyCommand(s, facts.name, region)}`);
+  if (!facts.apiServer) return;
+  s.say(s.colors.dim(`  or by hand: ${verifyFromPodCommand(facts.apiServer)}`));
   s.say(
     s.colors.dim(
       `  or: kubectl apply -f ${new URL('verify-pod.yaml', TEMPLATES_DIR).pathname} (set the address in it first)`,
     ),
   );
+}
+
+/**
+ * After the change: offer `cce-harden verify` now, through the verify command's own code, on
+ * what the wizard already observed (the facts and the region's session; a Turbo group's rules are
+ * read again since they just changed). Declined, it shows the command for later. The exit code is
+ * then verify's: 0 every probe blocked, 2 a pod reached the API server, 1 it could not verify.
+ */
+async function offerVerify(
+  s: Session,
+  obs: ClusterObservation,
+  observed: ObservedRegion,
+  where: string,
+): Promise<number> {
+  const facts = obs.facts;
+  // A Ctrl+C held back during the write means: stop there, not start something new.
+  if (!facts || s.guard.cancelRequested) return ExitCode.ok;
+  sayVerifyLater(s, facts, observed.session.region, `probe pods ${where}`);
+  const now = await s.ask.confirm('Run cce-harden verify now?', true);
+  if (!now) {
+    s.say(`To verify later, run: ${verifyCommand(s, facts.name, observed.session.region)}`);
+    return ExitCode.ok;
+  }
+  const fresh = obs.kind === 'turbo' ? await reobserve(observed.session.ports, obs) : obs;
+  const ctx: CommandContext = {
+    ...s.ctx,
+    command: 'verify',
+    global: { ...s.ctx.global, region: observed.session.region, out: undefined },
+    output: { ...s.ctx.output, out: undefined },
+  };
+  return verifyObserved(ctx, defaultVerifyOptions(facts.id), {
+    regions: [{ session: observed.session, observed: { ...observed.observed, clusters: [fresh] } }],
+    failed: [],
+  });
 }
 
 /** After a confirmed change, a Ctrl+C was held back; say what happened to it. */
@@ -331,13 +377,8 @@ async function hardenTurbo(
     freshBeforeWrite,
   );
   sayHeldBackCancel(s);
-  if (code === ExitCode.ok)
-    sayVerify(
-      s,
-      current.report.apiServer,
-      'bound to the ENI group (any pod on container networking)',
-    );
-  return code;
+  if (code !== ExitCode.ok) return code;
+  return offerVerify(s, obs, observed, 'bound to the ENI group (one per node pool)');
 }
 
 /**
@@ -460,15 +501,10 @@ async function hardenStandard(
     code = await installObserved(runCtx, run.install, obs, observed);
     sayHeldBackCancel(s);
   }
-  if (code === ExitCode.ok) {
-    sayVerify(
-      s,
-      seen.report.apiServer,
-      run.render
-        ? 'on a node after running the script there'
-        : 'on a node added to the pool from now on',
-    );
-  }
+  if (code !== ExitCode.ok) return code;
+  if (run.install) return offerVerify(s, obs, observed, 'on every node');
+  // Only the script: the nodes have not run it yet, so a probe now would only find them open.
+  sayVerifyLater(s, facts, region, 'probe pods on every node', ' once the script ran on the nodes');
   return code;
 }
 
