@@ -50,11 +50,17 @@ function definedOnly(env: Record<string, string | undefined>): Record<string, st
 /** Starts a sandbox with `world` and the CLI in a terminal pointed at it; cwd is a temp dir. */
 async function start(
   args: string[] = [],
-  opts: { world?: World; env?: Record<string, string | undefined> } = {},
+  opts: {
+    world?: World;
+    env?:
+      | Record<string, string | undefined>
+      | ((h: SandboxHandle) => Record<string, string | undefined>);
+  } = {},
 ): Promise<{ term: PtyRun; sandbox: SandboxHandle; cwd: string }> {
   const handle = await startSandbox(opts.world ?? demoWorld());
   const cwd = mkdtempSync(path.join(tmpdir(), 'cce-harden-wizard-'));
-  const env = definedOnly({ TERM: 'xterm-256color', ...sandboxEnv(handle), ...opts.env });
+  const extra = typeof opts.env === 'function' ? opts.env(handle) : opts.env;
+  const env = definedOnly({ TERM: 'xterm-256color', ...sandboxEnv(handle), ...extra });
   term = spawnPty(process.execPath, [BIN, ...args], { cwd, env });
   return { term, sandbox: handle, cwd };
 }
@@ -411,6 +417,62 @@ describe('wizard in a pseudo-terminal', () => {
     expect(writes(sandbox)).toEqual([]);
   });
 
+  describe('keyless credentials: the same chain as the commands', () => {
+    const noKeys = {
+      HUAWEICLOUD_SDK_AK: undefined,
+      HUAWEICLOUD_SDK_SK: undefined,
+      HUAWEICLOUD_SDK_PROJECT_ID: undefined,
+    };
+
+    /** Picks demo-turbo-hardened (nothing to change) and declines verify: a full read-only run. */
+    async function readOnlyRun(t: PtyRun): Promise<void> {
+      await acceptRegion(t);
+      await pickCluster(t, 1);
+      await t.waitFor('demo-turbo-hardened is already hardened');
+      await declineVerify(t);
+      expect((await t.exit()).exitCode).toBe(0);
+    }
+
+    function expectNoSecrets(sandbox: SandboxHandle, screen: string): void {
+      const secrets = sandbox.federation.issued().flatMap((c) => [c.sk, c.securityToken]);
+      expect(secrets.length).toBeGreaterThan(0);
+      for (const secret of secrets) expect(screen.includes(secret)).toBe(false);
+    }
+
+    it('only the instance metadata service (ECS agency): names it and runs, no key asked for', async () => {
+      const { term: t, sandbox: handle } = await start([], {
+        env: (h) => ({ ...noKeys, CCE_HARDEN_METADATA_ENDPOINT: h.url }),
+      });
+      await t.waitFor(`Credentials: the instance metadata service (${handle.url}`);
+      await readOnlyRun(t);
+      expect(t.screen()).not.toContain('HUAWEICLOUD_SDK_AK');
+      expect(t.screen()).not.toContain('Continue in the built-in sandbox');
+      expect(handle.federation.issued().map((c) => c.via)).toContain('metadata');
+      expectNoSecrets(handle, t.raw());
+      expect(writes(handle)).toEqual([]);
+    });
+
+    it('OIDC federation (CCE workload identity): names the identity provider and runs', async () => {
+      const { term: t, sandbox: handle } = await start([], {
+        env: (h) => ({
+          ...noKeys,
+          HUAWEICLOUD_SDK_IDP_ID: h.federation.idpId,
+          HUAWEICLOUD_SDK_ID_TOKEN_FILE: h.federation.writeIdTokenFile(),
+          CCE_HARDEN_METADATA_ENDPOINT: 'http://127.0.0.1:1',
+        }),
+      });
+      await t.waitFor(`Credentials: OIDC federation (identity provider ${handle.federation.idpId}`);
+      await readOnlyRun(t);
+      expect(handle.federation.issued().map((c) => c.via)).toEqual(['oidc']);
+      expectNoSecrets(handle, t.raw());
+      // Only IAM's token exchange, no cloud write.
+      expect(writes(handle)).toEqual([
+        'POST /v3.0/OS-AUTH/id-token/tokens',
+        'POST /v3.0/OS-CREDENTIAL/securitytokens',
+      ]);
+    });
+  });
+
   describe('no credentials', () => {
     const noCredentials = {
       HUAWEICLOUD_SDK_AK: undefined,
@@ -420,6 +482,8 @@ describe('wizard in a pseudo-terminal', () => {
       CCE_HARDEN_CCE_ENDPOINT: undefined,
       CCE_HARDEN_VPC_ENDPOINT: undefined,
       CCE_HARDEN_IAM_ENDPOINT: undefined,
+      // Nothing answers here: never the real 169.254.169.254 from a test.
+      CCE_HARDEN_METADATA_ENDPOINT: 'http://127.0.0.1:1',
     };
 
     it('says what to set in .env and, when asked, continues in the built-in sandbox', async () => {

@@ -6,7 +6,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { CloudError, NotFoundError, UsageError } from '../../core/errors.js';
+import { CancelledError, CloudError, NotFoundError, UsageError } from '../../core/errors.js';
 import { ExitCode } from '../../core/exit-codes.js';
 import { networkForContainerMode } from '../../core/iptables.js';
 import {
@@ -26,6 +26,7 @@ import { quote } from 'shell-quote';
 import { changeObserved } from '../commands/harden.js';
 import { installObserved, renderModel } from '../commands/iptables.js';
 import { defaultVerifyOptions, verifyObserved } from '../commands/verify.js';
+import { pick, resolveCredentials } from '../config.js';
 import type { CommandContext } from '../context.js';
 import { buildRunReport, observeRegions, type ObservedRegion } from '../pipeline.js';
 import { TEMPLATES_DIR } from '../templates-dir.js';
@@ -78,24 +79,36 @@ export async function runWizardFlow(ctx: CommandContext, flags: WizardFlags): Pr
   }
 }
 
-/** Credentials first: no question is worth answering if the first cloud call cannot be made. */
+/**
+ * Credentials first: no question is worth answering if the first cloud call cannot be made. The
+ * check is the run's own credential chain (access keys -> OIDC federation -> instance metadata),
+ * and the wizard names the source it found; the metadata service, which is only a guess when
+ * nothing is configured, is asked once here (with its short connect timeout).
+ */
 async function preflight(s: Session, flags: WizardFlags): Promise<number> {
   const { ctx } = s;
   if (ctx.global.sandbox) return askAndRun(s, flags);
   const missing = missingSettings(ctx.env, ctx.global);
-  if (missing.credentials.length === 0) {
+  const found = await credentialSource(s);
+  // With credentials, only a project id whose IAM look-up is switched off can still be missing.
+  const stillMissing = found.source
+    ? missing.credentials.filter((m) => m.variable === 'HUAWEICLOUD_SDK_PROJECT_ID')
+    : missing.credentials;
+  if (found.source) s.say(s.colors.dim(`Credentials: ${found.source}.`));
+  if (found.source && stillMissing.length === 0) {
     if (missing.region) {
       s.say(
         `No region is set; you will be asked for one. To skip that next time, add to ${path.join(ctx.io.cwd, '.env')}:`,
       );
       s.say(envInstructions([missing.region]).join('\n'));
-      s.say();
     }
+    s.say();
     return askAndRun(s, flags);
   }
-  const all = [...missing.credentials, ...(missing.region ? [missing.region] : [])];
+  for (const problem of found.problems) s.say(s.colors.yellow(problem));
+  const all = [...stillMissing, ...(missing.region ? [missing.region] : [])];
   s.say(
-    `cce-harden needs Huawei Cloud credentials to read your clusters. Set these in ${path.join(ctx.io.cwd, '.env')} (or the environment):`,
+    `cce-harden needs ${found.source ? 'a project id' : 'Huawei Cloud credentials'} to read your clusters. Set these in ${path.join(ctx.io.cwd, '.env')} (or the environment):`,
   );
   s.say(envInstructions(all).join('\n'));
   s.say(
@@ -116,6 +129,27 @@ async function preflight(s: Session, flags: WizardFlags): Promise<number> {
   return runInSandbox({ ...ctx, global: { ...ctx.global, sandbox: true } }, (sandboxCtx) =>
     askAndRun({ ...s, ctx: sandboxCtx }, flags),
   );
+}
+
+/** The credential chain's source, described (never a value), or why there is none. */
+async function credentialSource(
+  s: Session,
+): Promise<{ source: string | null; problems: string[] }> {
+  const choice = resolveCredentials(s.ctx.env, (m) => s.ctx.ui.debug(m));
+  const provider = choice.provider;
+  if (!provider) return { source: null, problems: choice.problems };
+  if (provider.source !== 'metadata') return { source: provider.description, problems: [] };
+  try {
+    await s.ctx.ui.step(`Asking ${provider.description} for credentials`, () => provider.get());
+    return { source: provider.description, problems: [] };
+  } catch (err) {
+    if (err instanceof CancelledError) throw err;
+    // Nothing configured and no metadata service: the usual case on a laptop. A service that was
+    // named explicitly and did not give credentials is worth saying why.
+    const why = err instanceof Error ? err.message : String(err);
+    s.ctx.ui.debug(`credentials: ${why}`);
+    return { source: null, problems: pick(s.ctx.env, 'metadataEndpoint') ? [why] : [] };
+  }
 }
 
 async function askRegion(s: Session): Promise<string> {
