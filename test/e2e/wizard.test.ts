@@ -16,6 +16,7 @@ import {
   rulesOfGroup,
   WorldBuilder,
   SANDBOX_CREDENTIALS,
+  withKube,
   type SandboxHandle,
   type World,
   type WireSecurityGroup,
@@ -378,6 +379,27 @@ describe('wizard in a pseudo-terminal', () => {
       `POST /v3/${SANDBOX_CREDENTIALS.projectId}/vpc/security-group-rules`,
       expect.stringMatching(/^POST \/api\/v3\/projects\/.+\/clusters\/.+\/clustercert$/),
     ]);
+  });
+
+  it('Ctrl+C while verify waits for its probe pods: exit 130, the pods and their owner deleted', async () => {
+    // Probe pods that take ten minutes: the run is certainly still waiting when Ctrl+C comes.
+    const world = withKube(demoWorld(), 'demo-turbo-hardened', (k) => {
+      k.podRunMs = 600_000;
+    });
+    const { term: t, sandbox } = await start([], { world });
+    await acceptRegion(t);
+    await pickCluster(t, 1); // demo-turbo-hardened: nothing to change
+    await t.waitFor('? Run cce-harden verify now? (Y/n)');
+    await t.type(KEY.enter);
+    await t.waitFor('Waiting for 1 probe pod(s) in namespace cce-harden', 30_000);
+    const kube = findCluster(sandbox.world, 'demo-turbo-hardened')?.kube;
+    expect(kube?.pods).toHaveLength(1);
+    await t.type(KEY.ctrlC);
+    await t.waitFor('Interrupted: deleting the probe pods before exiting...');
+    expect((await t.exit()).exitCode).toBe(130);
+    expect(kube?.pods).toEqual([]);
+    expect(kube?.configMaps ?? []).toEqual([]);
+    expect(writes(sandbox).filter((w) => !/\/clustercert$/.test(w))).toEqual([]);
   });
 
   it('after installing on the node pools, declining verify shows the command to run later', async () => {
