@@ -286,7 +286,7 @@ describe('wizard in a pseudo-terminal', () => {
     expect(writes(sandbox)).toEqual([]);
     await t.type('y', KEY.enter);
     await t.waitFor('Verdict         compliant');
-    await t.waitFor('probe pods on every node try to reach the API server');
+    await t.waitFor('show as reachable) try to reach the API server');
     await t.waitFor('curl -k -m 5 https://192.168.3.14:5443');
     await declineVerify(t);
     expect((await t.exit()).exitCode).toBe(0);
