@@ -485,6 +485,20 @@ describe.skipIf(!HAVE_KUBECTL)(
       expect(allPods(h)).toEqual([]);
     });
 
+    it('RBAC without configmaps (granted before the owner existed): probes run without an owner, and it says so', async () => {
+      const h = await sandbox();
+      kube(h, 'demo-turbo').forbidden = ['create configmaps'];
+      const res = await verify(h, ['--cluster', 'demo-turbo']);
+      expect(res.code, res.stdout).toBe(2);
+      const c = json(res).clusters[0];
+      expect(c?.verify?.probes.some((p) => p.verdict === 'reachable')).toBe(true);
+      expect(c?.findings.find((f) => f.code === 'probe-owner-forbidden')?.message).toContain(
+        'configmaps',
+      );
+      expect(c?.verify?.cleanup.leftovers).toEqual([]);
+      expect(allPods(h)).toEqual([]);
+    });
+
     it('--cleanup finds leftovers by owner too, deletes the owner last, and nothing else', async () => {
       const h = await sandbox();
       const file = await kubeconfigFile(h, 'demo-turbo');

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CancelledError, CloudError, UsageError } from '../../core/errors.js';
+import { AuthError, CancelledError, CloudError, UsageError } from '../../core/errors.js';
 import { ExitCode } from '../../core/exit-codes.js';
 import type { ClusterObservation } from '../../core/observe.js';
 import { planCheck } from '../../core/plan.js';
@@ -314,7 +314,16 @@ async function verifyCluster(
         message: 'The cluster has no Ready node to probe from.',
       });
     }
-    details.probes = await runProbes(ctx, kube, places, targets, opts, details, interrupt);
+    details.probes = await runProbes(
+      ctx,
+      kube,
+      places,
+      targets,
+      opts,
+      details,
+      interrupt,
+      report.findings,
+    );
     report.findings.push(...probeFindings(details.probes));
     report.status = verifyStatus(details.probes);
     if (
@@ -347,6 +356,7 @@ async function runProbes(
   opts: VerifyOptions,
   details: VerifyDetails,
   interrupt: AbortSignal,
+  findings: ClusterReport['findings'],
 ): Promise<ProbeResult[]> {
   if (places.length === 0) return [];
   const runId = randomBytes(4).toString('hex');
@@ -379,7 +389,13 @@ async function runProbes(
       };
     } catch (err) {
       details.cleanup.created--;
-      throw err;
+      // RBAC granted before the owner existed (pods only): run without it, and say so.
+      if (!(err instanceof AuthError && err.httpStatus === 403)) throw err;
+      findings.push({
+        code: 'probe-owner-forbidden',
+        severity: 'info',
+        message: `Kubernetes refused to create the run's owner (ConfigMap ${ownerName}) in namespace ${ns}: the probe pods run without an owner, found by their labels only. Grant create/get/list/delete on configmaps there (templates/verify-rbac.yaml).`,
+      });
     }
     for (const [i, place] of places.entries()) {
       if (interrupt.aborted) break;
