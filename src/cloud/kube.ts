@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import type { Agent as HttpsAgent } from 'node:https';
 import { request as httpsRequest } from 'node:https';
 import { AuthError, CloudError, UsageError } from '../core/errors.js';
@@ -478,10 +479,15 @@ function loadMerged(k8s: K8s, kc: InstanceType<K8s['KubeConfig']>, files: readon
   for (const file of files) {
     const one = new k8s.KubeConfig();
     try {
+      // An empty file is an empty config, as for kubectl.
+      if (statSync(file).size === 0) {
+        read++;
+        continue;
+      }
       one.loadFromFile(file);
     } catch (err) {
       if ((err as { code?: unknown }).code === 'ENOENT') continue;
-      throw err;
+      throw new Error(`${file}: ${err instanceof Error ? err.message : String(err)}`);
     }
     read++;
     for (const c of one.getClusters()) if (!clusters.has(c.name)) clusters.set(c.name, c);

@@ -440,7 +440,9 @@ describe.skipIf(!HAVE_KUBECTL)(
       const run = (list: string[]) =>
         verify(h, ['--cluster', 'demo-turbo'], { KUBECONFIG: list.join(path.delimiter) });
 
-      const merged = await run([missing, contexts, rest, decoy]);
+      const empty = write('empty', {});
+      writeFileSync(empty, '');
+      const merged = await run([missing, empty, contexts, rest, decoy]);
       expect(merged.code, merged.stdout).toBe(2);
       expect(json(merged).clusters[0]?.verify?.access).toBe('kubeconfig');
       expect(json(merged).clusters[0]?.verify?.probes.length).toBeGreaterThan(0);
