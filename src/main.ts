@@ -5,12 +5,12 @@ import { isCceHardenError, UsageError } from './core/errors.js';
 import { toReportError } from './core/report-error.js';
 import { DEFAULT_PROBE_IMAGE } from './core/verify/probe.js';
 import { renderJson } from './render/json.js';
-import { loadEnv, pick } from './cli/config.js';
+import { loadConfig, loadEnv, outputFormatOf, type GlobalFlags } from './cli/config.js';
 import { onCredentialsIssued } from './cloud/credentials.js';
 import { makeRedactor, stripControl } from './core/text-safety.js';
 import type { CommandContext, GlobalOptions } from './cli/context.js';
+import type { OutputFormat } from './cli/output.js';
 import { processIo, type Io } from './cli/io.js';
-import { OUTPUT_FORMATS, type OutputFormat } from './cli/output.js';
 import { buildProgram, type Invocation } from './cli/program.js';
 import { createUi, redactingIo } from './cli/ui.js';
 
@@ -64,14 +64,18 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
     }
   }
   const inv = invocation;
-  const global = normalizeGlobal(inv.global, io);
-  const format = global.output as OutputFormat;
+  const flags = inv.global as unknown as GlobalFlags;
+  let global: GlobalOptions = { ...inv.global, output: outputFormatOf(flags), color: false };
   let safeIo = io;
   let stopRedacting = (): void => {};
   try {
-    const env = loadEnv(io.env, io.cwd);
+    const config = loadConfig(flags, loadEnv(io.env, io.cwd), {
+      stderrIsTTY: Boolean(io.stderr.isTTY),
+    });
+    global = config.global;
+    const format = global.output as OutputFormat;
     // Credential values never reach stdout, stderr or a file, whatever text carries them.
-    const redact = makeRedactor([pick(env, 'ak'), pick(env, 'sk'), pick(env, 'securityToken')]);
+    const redact = makeRedactor([...config.secrets]);
     stopRedacting = onCredentialsIssued((c) => redact.add(c.ak, c.sk, c.securityToken));
     safeIo = redactingIo(io, redact);
     const ui = createUi(safeIo, {
@@ -81,7 +85,7 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
     });
     const ctx: CommandContext = {
       io: safeIo,
-      env,
+      config,
       global,
       ui,
       command: inv.command,
@@ -106,20 +110,6 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
   } finally {
     stopRedacting();
   }
-}
-
-function normalizeGlobal(g: GlobalOptions, io: Io): GlobalOptions {
-  const output = g.json ? 'json' : g.output;
-  const color =
-    g.color !== false &&
-    io.env.NO_COLOR === undefined &&
-    Boolean(io.stderr.isTTY) &&
-    output === 'text';
-  return {
-    ...g,
-    output: (OUTPUT_FORMATS as readonly string[]).includes(output) ? output : 'text',
-    color,
-  };
 }
 
 async function dispatch(ctx: CommandContext, inv: Invocation): Promise<number> {

@@ -1,3 +1,4 @@
+import type { Config } from './config.js';
 import type { OutputSettings } from './output.js';
 import type { Io } from './io.js';
 import type { Ui } from './ui.js';
@@ -21,8 +22,9 @@ export interface GlobalOptions {
 /** What a command handler receives; handlers never read globals. */
 export interface CommandContext {
   io: Io;
-  /** Environment merged with .env (and the sandbox's settings under --sandbox). */
-  env: Record<string, string | undefined>;
+  /** Flags and environment (merged with .env), validated once; the sandbox's under --sandbox. */
+  config: Config;
+  /** The global flags, settled (`config.global`, or a narrower scope the wizard picked). */
   global: GlobalOptions;
   ui: Ui;
   output: OutputSettings;

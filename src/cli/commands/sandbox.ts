@@ -1,7 +1,7 @@
 import { UsageError } from '../../core/errors.js';
 import { ExitCode } from '../../core/exit-codes.js';
 import type { CommandContext } from '../context.js';
-import { pick } from '../config.js';
+import { withSandbox } from '../config.js';
 
 /** Environment that points cce-harden, or any SDK program, at a sandbox listening on `url`. */
 function sandboxEnv(
@@ -33,22 +33,17 @@ export async function runInSandbox(
   run: (ctx: CommandContext) => Promise<number>,
 ): Promise<number> {
   const sandbox = await import('../../sandbox/index.js');
-  const stateFile = pick(ctx.env, 'sandboxState') ?? sandbox.defaultSandboxStatePath(ctx.io.env);
+  const stateFile = ctx.config.env.sandboxState;
   return stateFileErrors(sandbox, () =>
     sandbox.withPersistentSandbox(stateFile, async (handle) => {
-      const env = {
-        ...ctx.env,
-        HUAWEICLOUD_SDK_SECURITY_TOKEN: undefined,
-        HW_SECURITY_TOKEN: undefined,
-        ...sandboxEnv(handle.url, sandbox.SANDBOX_CREDENTIALS, handle.world.projects),
-      };
-      ctx.ui.info(`(sandbox: ${stateFile})`);
-      return run({
-        ...ctx,
-        env,
-        // Flags still pick the region; project ids come from the sandbox world.
-        global: { ...ctx.global, projectId: undefined },
+      const config = withSandbox(ctx.config, {
+        url: handle.url,
+        credentials: sandbox.SANDBOX_CREDENTIALS,
+        projects: handle.world.projects,
       });
+      ctx.ui.info(`(sandbox: ${stateFile})`);
+      // Flags still pick the region; project ids come from the sandbox world.
+      return run({ ...ctx, config, global: { ...ctx.global, projectId: undefined } });
     }),
   );
 }
@@ -75,7 +70,7 @@ export async function runSandboxCommand(
 ): Promise<number> {
   const sandbox = await import('../../sandbox/index.js');
   if (opts.reset) {
-    const stateFile = pick(ctx.env, 'sandboxState') ?? sandbox.defaultSandboxStatePath(ctx.io.env);
+    const stateFile = ctx.config.env.sandboxState;
     await stateFileErrors(sandbox, () => sandbox.resetSandboxState(stateFile));
     ctx.io.stderr.write(`Sandbox state reset to the demo world: ${stateFile}\n`);
     return ExitCode.ok;

@@ -33,7 +33,6 @@ import {
   type VerifyDetails,
 } from '../../core/verify/verdict.js';
 import { createRetrier, type CloudSession } from '../cloud-session.js';
-import { pick } from '../config.js';
 import type { CommandContext } from '../context.js';
 import { emitReport } from '../output.js';
 import { buildRunReport, observeRegions } from '../pipeline.js';
@@ -87,9 +86,9 @@ export async function runVerify(ctx: CommandContext, opts: VerifyOptions): Promi
     );
   }
   // Under --sandbox a KUBECONFIG from the environment names a real cluster: never use it.
-  const envKubeconfig = ctx.global.sandbox ? undefined : pick(ctx.env, 'kubeconfig');
-  const kubeconfigFile =
-    opts.kubeconfig ?? (envKubeconfig ? envKubeconfig.split(':').find(Boolean) : undefined);
+  // (config.withSandbox drops it too.)
+  const envKubeconfig = ctx.global.sandbox ? undefined : ctx.config.env.kubeconfig;
+  const kubeconfigFile = opts.kubeconfig ?? envKubeconfig;
   validate(opts, kubeconfigFile);
 
   const interrupt = new AbortController();
@@ -147,7 +146,7 @@ async function openKube(
   kubeconfigFile: string | undefined,
 ): Promise<{ kube: KubeAccess; access: VerifyDetails['access'] }> {
   const { KubeClient } = await import('../../cloud/kube.js');
-  const timeoutMs = Number(pick(ctx.env, 'timeout') ?? 15000);
+  const timeoutMs = ctx.config.env.timeoutMs;
   if (kubeconfigFile) {
     const kube = await KubeClient.open(
       { kind: 'file', file: kubeconfigFile, context: opts.context },
@@ -161,7 +160,7 @@ async function openKube(
   ]);
   const issuer = new CceKubeconfigIssuer(
     createCceClient(session.config),
-    await createRetrier(ctx.ui, ctx.env),
+    await createRetrier(ctx.ui, ctx.config.env),
   );
   const issued = await ctx.ui.step(
     `Asking CCE for a short-lived kubeconfig for ${obs.facts?.name ?? obs.ref}`,

@@ -80,7 +80,7 @@ export async function runWizardFlow(ctx: CommandContext, flags: WizardFlags): Pr
 async function preflight(s: Session, flags: WizardFlags): Promise<number> {
   const { ctx } = s;
   if (ctx.global.sandbox) return askAndRun(s, flags);
-  const missing = missingSettings(ctx.env, ctx.global);
+  const missing = missingSettings(ctx.config.env, ctx.global);
   if (missing.credentials.length === 0) {
     if (missing.region) {
       s.say(
@@ -117,7 +117,7 @@ async function preflight(s: Session, flags: WizardFlags): Promise<number> {
 }
 
 async function askRegion(s: Session): Promise<string> {
-  const { regions, fromFlag } = regionCandidates(s.ctx.global.region, s.ctx.env);
+  const { regions, fromFlag } = regionCandidates(s.ctx.global.region, s.ctx.config.env);
   if (fromFlag && regions.length === 1 && regions[0]) return regions[0];
   if (regions.length > 1) {
     return s.ask.select(
