@@ -12,7 +12,9 @@ import {
 import { defaultEndpoints } from '../cloud/endpoints.js';
 import { UsageError } from '../core/errors.js';
 import { defaultSandboxStatePath } from '../sandbox/state-path.js';
+import type { BoundCommand, CommandDefinition } from './command.js';
 import type { GlobalOptions } from './context.js';
+import type { GlobalFlags } from './global-flags.js';
 import { OUTPUT_FORMATS, type OutputFormat } from './output.js';
 
 /**
@@ -369,6 +371,8 @@ export interface Config {
   readonly env: EnvSettings;
   /** The values to remove from every output: the configured AK, SK and security token. */
   readonly secrets: readonly string[];
+  /** The command, bound to its typed options. */
+  readonly command: BoundCommand;
 }
 
 export interface ProjectIds {
@@ -376,30 +380,32 @@ export interface ProjectIds {
   readonly byRegion: ReadonlyMap<string, string>;
 }
 
-/** The global flags as commander hands them over (before the output mode and colour are settled). */
-export type GlobalFlags = Omit<GlobalOptions, 'output' | 'color'> & {
+/** --json wins; an unknown format cannot pass commander's choices, text otherwise. */
+export function outputFormatOf(flags: {
   output: string;
   json?: boolean | undefined;
-  color?: boolean | undefined;
-};
-
-/** --json wins; an unknown format cannot pass commander's choices, text otherwise. */
-export function outputFormatOf(flags: Pick<GlobalFlags, 'output' | 'json'>): OutputFormat {
+}): OutputFormat {
   const output = flags.json ? 'json' : flags.output;
   return (OUTPUT_FORMATS as readonly string[]).includes(output) ? (output as OutputFormat) : 'text';
 }
 
 /**
- * The one read of the configuration: flags (`global`) over the environment (`env`, merged with
- * .env by loadEnv). Every variable and flag value is validated here and every problem is reported
- * at once (UsageError, exit 64). `stderrIsTTY` settles colour (never without a terminal).
+ * The one read of the configuration: the command line (the command, its flags and the global
+ * ones, as commander parsed them) over the environment (`env`, merged with .env by loadEnv).
+ * Every variable and flag value is validated here, the command's own rules included, and every
+ * problem is reported at once (UsageError, exit 64). `stderrIsTTY` settles colour.
  */
 export function loadConfig(
-  global: GlobalFlags,
+  invocation: {
+    command: CommandDefinition;
+    flags: Readonly<Record<string, unknown>>;
+    global: GlobalFlags;
+  },
   env: Record<string, string | undefined>,
-  opts: { stderrIsTTY: boolean; extraProblems?: readonly string[] },
+  opts: { stderrIsTTY: boolean },
 ): Config {
-  const problems: string[] = [...(opts.extraProblems ?? [])];
+  const { global } = invocation;
+  const problems: string[] = [];
   const settings = readEnvSettings(env, problems);
   const output = outputFormatOf(global);
   const color =
@@ -411,12 +417,27 @@ export function loadConfig(
         `"${region}" does not look like a region id (e.g. cn-north-4, ap-southeast-1).`,
       );
   }
-  if (problems.length > 0) {
-    throw new UsageError(problems, 'See .env.example for every variable cce-harden reads.');
-  }
+  // Problems of the environment and the global flags point at .env.example; the command's own
+  // at its help.
+  const envProblems = problems.length;
   const { json: _json, ...rest } = global;
+  const settled: GlobalOptions = { ...rest, output, color };
+  const command = invocation.command.bind(
+    invocation.flags,
+    { global: settled, env: settings },
+    problems,
+  );
+  if (problems.length > 0) {
+    throw new UsageError(
+      problems,
+      envProblems > 0
+        ? 'See .env.example for every variable cce-harden reads.'
+        : invocation.command.usageHint,
+    );
+  }
   return deepFreeze({
-    global: { ...rest, output, color },
+    global: settled,
+    command,
     env: settings,
     secrets: [settings.ak?.value, settings.sk?.value, settings.securityToken?.value].filter(
       (v): v is string => v !== undefined,

@@ -14,8 +14,8 @@ import {
   type WizardAnswers,
 } from '../../src/cli/wizard/answers.js';
 import { readEnvSettings } from '../../src/cli/config.js';
-import type { HardenOptions } from '../../src/cli/commands/harden.js';
-import type { IptablesOptions } from '../../src/cli/commands/iptables.js';
+import type { HardenOptions } from '../../src/cli/cluster-targets.js';
+import type { IptablesOptions } from '../../src/cli/iptables-run.js';
 
 /** What `cce-harden iptables --cluster <id>` gives runIptables before any other flag. */
 const iptablesDefaults: IptablesOptions = {

@@ -3,8 +3,8 @@
  * take. Pure: no prompts, no I/O, so the mapping is tested without a terminal.
  */
 import type { ClusterReport } from '../../core/report.js';
-import type { HardenOptions } from '../commands/harden.js';
-import type { IptablesOptions } from '../commands/iptables.js';
+import type { HardenOptions } from '../cluster-targets.js';
+import type { IptablesOptions } from '../iptables-run.js';
 import type { EnvSettings } from '../config.js';
 
 /** Flags of `cce-harden wizard` (plus the global ones, read from the context). */

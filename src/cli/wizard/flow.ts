@@ -22,8 +22,8 @@ import type { Work } from '../../core/runner.js';
 import { matchEniGroups } from '../../core/security-group.js';
 import { makeColors, printable, type Colors } from '../../render/colors.js';
 import { renderText } from '../../render/text.js';
-import { changeObserved } from '../commands/harden.js';
-import { installObserved, renderModel } from '../commands/iptables.js';
+import { installObserved, renderModel } from '../iptables-run.js';
+import { changeObserved } from '../rule-change.js';
 import type { CommandContext } from '../context.js';
 import { buildRunReport, observeRegions, type ObservedRegion } from '../pipeline.js';
 import { TEMPLATES_DIR } from '../templates-dir.js';
@@ -58,7 +58,7 @@ export async function runWizardFlow(ctx: CommandContext, flags: WizardFlags): Pr
     const colors = makeColors(ctx.output.color);
     const s: Session = {
       ctx: { ...ctx, ui: guard.wrapUi(ctx.ui) },
-      ask: createAsk(ctx.io, guard, ctx.output.color),
+      ask: createAsk(ctx.ui.prompt, guard, ctx.output.color),
       guard,
       colors,
       say: (text = '') => ctx.ui.say(text),
@@ -84,7 +84,7 @@ async function preflight(s: Session, flags: WizardFlags): Promise<number> {
   if (missing.credentials.length === 0) {
     if (missing.region) {
       s.say(
-        `No region is set; you will be asked for one. To skip that next time, add to ${path.join(ctx.io.cwd, '.env')}:`,
+        `No region is set; you will be asked for one. To skip that next time, add to ${path.join(ctx.cwd, '.env')}:`,
       );
       s.say(envInstructions([missing.region]).join('\n'));
       s.say();
@@ -93,7 +93,7 @@ async function preflight(s: Session, flags: WizardFlags): Promise<number> {
   }
   const all = [...missing.credentials, ...(missing.region ? [missing.region] : [])];
   s.say(
-    `cce-harden needs Huawei Cloud credentials to read your clusters. Set these in ${path.join(ctx.io.cwd, '.env')} (or the environment):`,
+    `cce-harden needs Huawei Cloud credentials to read your clusters. Set these in ${path.join(ctx.cwd, '.env')} (or the environment):`,
   );
   s.say(envInstructions(all).join('\n'));
   s.say(
@@ -110,7 +110,7 @@ async function preflight(s: Session, flags: WizardFlags): Promise<number> {
       'Put them in .env and run cce-harden again, or try it with cce-harden --sandbox.',
     );
   }
-  const { runInSandbox } = await import('../commands/sandbox.js');
+  const { runInSandbox } = await import('../sandbox-mode.js');
   return runInSandbox({ ...ctx, global: { ...ctx.global, sandbox: true } }, (sandboxCtx) =>
     askAndRun({ ...s, ctx: sandboxCtx }, flags),
   );
@@ -488,12 +488,12 @@ async function askScript(s: Session, clusterName: string): Promise<ScriptAnswer 
   if (target === 'skip') return null;
   const format = await s.ask.select('Format', FORMAT_CHOICES, 'script');
   if (target === 'stdout') return { target, format };
-  let file = presetOut ? path.resolve(s.ctx.io.cwd, presetOut) : undefined;
+  let file = presetOut ? path.resolve(s.ctx.cwd, presetOut) : undefined;
   while (!file) {
     const answer = await s.ask.input('Write it to', defaultScriptPath(clusterName, format), (v) =>
-      scriptPathProblem(path.resolve(s.ctx.io.cwd, v.trim())),
+      scriptPathProblem(path.resolve(s.ctx.cwd, v.trim())),
     );
-    const candidate = path.resolve(s.ctx.io.cwd, answer.trim());
+    const candidate = path.resolve(s.ctx.cwd, answer.trim());
     if (
       !existsSync(candidate) ||
       (await s.ask.confirm(`${candidate} exists. Overwrite it?`, false))
