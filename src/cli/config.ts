@@ -466,6 +466,9 @@ export function withSandbox(config: Config, target: SandboxTarget): Config {
       ak: { value: target.credentials.ak, from: ENV_VARS.ak[0] },
       sk: { value: target.credentials.sk, from: ENV_VARS.sk[0] },
       securityToken: undefined,
+      idpId: undefined,
+      idTokenFile: undefined,
+      metadataEndpoint: undefined,
       projectId:
         target.projects.length === 1
           ? (target.projects[0]?.id ?? '')
