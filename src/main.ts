@@ -6,7 +6,7 @@ import { toReportError } from './core/report-error.js';
 import { loadConfig, loadEnv, outputFormatOf } from './cli/config.js';
 import { onCredentialsIssued } from './cloud/credentials.js';
 import { makeRedactor, stripControl } from './core/text-safety.js';
-import { wizardCommand } from './cli/commands/index.js';
+import { wizardCommand } from './cli/commands/wizard.js';
 import type { CommandContext } from './cli/context.js';
 import { processIo, type Io } from './cli/io.js';
 import { createResultSink, type OutputFormat, type ResultSink } from './cli/output.js';

@@ -14,7 +14,7 @@ import { UsageError } from '../core/errors.js';
 import { defaultSandboxStatePath } from '../sandbox/state-path.js';
 import type { BoundCommand, CommandDefinition } from './command.js';
 import type { GlobalOptions } from './context.js';
-import type { GlobalFlags } from './global-flags.js';
+import type { GlobalFlags } from './program.js';
 import { OUTPUT_FORMATS, type OutputFormat } from './output.js';
 
 /**

@@ -6,9 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { Command } from 'commander';
 import { defineCommand, flag, readFlags } from '../../src/cli/command.js';
-import { COMMANDS } from '../../src/cli/commands/index.js';
 import { loadConfig, withSandbox, type Config } from '../../src/cli/config.js';
-import { GLOBAL_FLAGS, type GlobalFlags } from '../../src/cli/global-flags.js';
+import { COMMANDS, GLOBAL_FLAGS, type GlobalFlags } from '../../src/cli/program.js';
 import { UsageError } from '../../src/core/errors.js';
 
 const command = (name: string) => {
