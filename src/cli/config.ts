@@ -42,7 +42,7 @@ export const ENV_VARS = {
   timeout: ['CCE_HARDEN_TIMEOUT_MS'], // deadline of one whole call in ms, 100..600000 (default 15000)
   retryBase: ['CCE_HARDEN_RETRY_BASE_MS'], // first retry delay in ms, doubled each time, 1..60000 (default 300)
   sandboxState: ['CCE_HARDEN_SANDBOX_STATE'], // file that keeps the --sandbox world
-  kubeconfig: ['KUBECONFIG'], // verify: kubeconfig file (the first of a list); default: CCE issues one
+  kubeconfig: ['KUBECONFIG'], // verify: kubeconfig file(s), a list merged as kubectl does; default: CCE issues one
 } as const;
 
 export type EnvKey = keyof typeof ENV_VARS;
@@ -77,9 +77,16 @@ export interface EnvSettings {
   readonly retryBaseMs?: number | undefined;
   /** Where --sandbox keeps its world: CCE_HARDEN_SANDBOX_STATE, else the XDG state directory. */
   readonly sandboxState: string;
-  readonly kubeconfig?: string | undefined;
+  /** KUBECONFIG: a list of files (merged as kubectl does); undefined when not set. */
+  readonly kubeconfig?: readonly string[] | undefined;
   /** NO_COLOR is set. */
   readonly noColor: boolean;
+}
+
+/** KUBECONFIG is a list of files, separated as PATH is; empty entries are skipped. */
+function kubeconfigList(value: string | undefined): string[] | undefined {
+  const files = (value ?? '').split(path.delimiter).filter(Boolean);
+  return files.length > 0 ? files : undefined;
 }
 
 /** Merges `.env` from the working directory under the real environment (which wins). */
@@ -155,8 +162,7 @@ export function readEnvSettings(
       XDG_STATE_HOME: env['XDG_STATE_HOME'],
       HOME: env['HOME'],
     }),
-    // A list (a:b) names the first file that is set.
-    kubeconfig: kubeconfig ? kubeconfig.split(':').find(Boolean) : undefined,
+    kubeconfig: kubeconfigList(kubeconfig),
     noColor: env['NO_COLOR'] !== undefined,
   };
 }

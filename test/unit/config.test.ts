@@ -88,14 +88,14 @@ describe('loadConfig', () => {
       retryBaseMs: undefined,
       projectLookup: true,
       metadata: true,
-      kubeconfig: '/a/kube',
+      kubeconfig: ['/a/kube', '/b/kube'],
       noColor: true,
     });
     expect(config.command.name).toBe('verify');
     expect(config.command.options).toMatchObject({
       clusters: ['c'],
       endpoint: 'external',
-      kubeconfigFile: '/a/kube',
+      kubeconfigFiles: ['/a/kube', '/b/kube'],
       timeout: 30,
     });
     expect(config.secrets).toEqual(['ak', 'sk']);
@@ -111,7 +111,7 @@ describe('loadConfig', () => {
       { KUBECONFIG: '/real/kube' },
       { sandbox: true },
     );
-    expect(config.command.options).toMatchObject({ kubeconfigFile: undefined });
+    expect(config.command.options).toMatchObject({ kubeconfigFiles: undefined });
     expect(
       problemsOf(() => load('verify', { cluster: ['c'], kubeconfig: 'k' }, {}, { sandbox: true })),
     ).toEqual([

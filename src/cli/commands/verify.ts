@@ -42,13 +42,19 @@ export const verifyCommand = defineCommand({
   },
   help: `\nExit codes: 0 every probe blocked, 2 a pod reached the API server, 1 could not verify.\nNeeds the RBAC in templates/verify-rbac.yaml (see docs/verify.md); deletes every pod it creates.\n\nExamples:\n  cce-harden verify --cluster prod-turbo\n  cce-harden verify --cluster prod-vpc --endpoint external --json\n  cce-harden verify --cluster prod-turbo --kubeconfig ~/.kube/prod --context admin\n  cce-harden verify --cluster prod-turbo --cleanup`,
   options(flags, { global, env }, problems) {
-    // Under --sandbox a KUBECONFIG from the environment names a real cluster: never use it.
-    const kubeconfigFile = flags.kubeconfig ?? (global.sandbox ? undefined : env.kubeconfig);
+    // --kubeconfig names one file; KUBECONFIG may list several, merged as kubectl does. Under
+    // --sandbox a KUBECONFIG from the environment names a real cluster: never use it.
+    const kubeconfigFiles = flags.kubeconfig
+      ? [flags.kubeconfig]
+      : global.sandbox
+        ? undefined
+        : env.kubeconfig?.slice();
+    const hasKubeconfig = kubeconfigFiles !== undefined;
     const opts: VerifyOptions = {
       clusters: flags.cluster,
       all: flags.all,
       kubeconfig: flags.kubeconfig,
-      kubeconfigFile,
+      kubeconfigFiles,
       context: flags.context,
       endpoint: flags.endpoint,
       nodes: flags.nodes,
@@ -65,11 +71,11 @@ export const verifyCommand = defineCommand({
       problems.push('Name a cluster: cce-harden verify --cluster <name|id> (or --all).');
     if (opts.all && opts.clusters.length > 0)
       problems.push('--all and --cluster exclude each other: pick one.');
-    if (kubeconfigFile && (opts.all || opts.clusters.length > 1))
+    if (hasKubeconfig && (opts.all || opts.clusters.length > 1))
       problems.push(
         'A kubeconfig file (--kubeconfig or KUBECONFIG) reaches one cluster: pass exactly one --cluster, or leave it out to have CCE issue one per cluster.',
       );
-    if (opts.context && !kubeconfigFile)
+    if (opts.context && !hasKubeconfig)
       problems.push('--context picks a context of a kubeconfig file: pass --kubeconfig FILE too.');
     if (!/^[A-Za-z0-9][A-Za-z0-9._\-/:@]{0,254}$/.test(opts.image))
       problems.push(`--image "${opts.image}" is not an image reference.`);
