@@ -1,8 +1,7 @@
 import type { RunReport } from '../core/report.js';
 import type { Redactor } from '../core/text-safety.js';
 import { makeColors } from '../render/colors.js';
-import type { Io } from './io.js';
-import { writeOutputFile, writeStream } from './write-file.js';
+import { writeOutputFile, writeStream, type WrittenFile } from './write-file.js';
 
 export const OUTPUT_FORMATS = ['text', 'json', 'table', 'prometheus', 'junit'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -49,19 +48,50 @@ export async function renderReport(
 }
 
 /**
- * The result sink: a report leaves through here, a rendered script through writeStream. Results go to stdout,
- * or to --out (cli/write-file.ts: atomic for a regular file, so a reader such as
+ * The result sink: everything a command produces as its result leaves through here. Results go
+ * to stdout, or to --out (cli/write-file.ts: atomic for a regular file, so a reader such as
  * node_exporter's textfile collector never sees half a file; written directly to a device).
+ * Messages, progress and prompts go to the message sink instead (cli/ui.ts, stderr).
  */
-export async function emitReport(io: Io, report: RunReport, s: OutputSettings): Promise<void> {
-  const text = await renderReport(report, s, Date.now());
-  if (s.out) {
-    await writeOutputFile(s.out, s.redact ? s.redact(text) : text, {
-      mode: 0o644,
-      force: Boolean(s.force),
-      confirmReplace: s.confirmReplace,
-    });
-    return;
-  }
-  await writeStream(io.stdout, text);
+export interface ResultSink {
+  /** The run's report in the chosen format, to stdout or --out. */
+  report(report: RunReport): Promise<void>;
+  /** A JSON document on stdout (a report with more parts, or the error document). */
+  document(doc: RunReport): Promise<void>;
+  /** A result that is text already (a rendered script, export lines), on stdout. */
+  text(text: string): Promise<void>;
+  /** A result written to a file the command line names (a rendered script with --out). */
+  file(path: string, text: string, mode: number): Promise<WrittenFile>;
+}
+
+export function createResultSink(
+  stdout: NodeJS.WritableStream,
+  s: Omit<OutputSettings, 'format'> & { format: OutputFormat },
+): ResultSink {
+  const redact = (text: string) => (s.redact ? s.redact(text) : text);
+  return {
+    async report(report) {
+      const text = await renderReport(report, s, Date.now());
+      if (s.out) {
+        await writeOutputFile(s.out, redact(text), {
+          mode: 0o644,
+          force: Boolean(s.force),
+          confirmReplace: s.confirmReplace,
+        });
+        return;
+      }
+      await writeStream(stdout, text);
+    },
+    async document(doc) {
+      const { renderJson } = await import('../render/json.js');
+      await writeStream(stdout, renderJson(doc));
+    },
+    text: (text) => writeStream(stdout, text),
+    file: (path, text, mode) =>
+      writeOutputFile(path, redact(text), {
+        mode,
+        force: Boolean(s.force),
+        confirmReplace: s.confirmReplace,
+      }),
+  };
 }
