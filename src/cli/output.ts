@@ -54,6 +54,20 @@ export async function renderReport(
  * node_exporter's textfile collector never sees half a file; written directly to a device).
  */
 export async function emitReport(io: Io, report: RunReport, s: OutputSettings): Promise<void> {
+  if (s.format === 'json' && !s.out) {
+    // A fleet's document is written in pieces of about 64 KiB as it is rendered, never held whole.
+    const { renderJsonChunks } = await import('../render/json.js');
+    let batch = '';
+    for (const chunk of renderJsonChunks(report)) {
+      batch += chunk;
+      if (batch.length >= 65536) {
+        await writeStream(io.stdout, batch);
+        batch = '';
+      }
+    }
+    await writeStream(io.stdout, batch);
+    return;
+  }
   const text = await renderReport(report, s, Date.now());
   if (s.out) {
     await writeOutputFile(s.out, s.redact ? s.redact(text) : text, {
