@@ -96,6 +96,9 @@ export function normalizeRule(w: WireRule): SgRule {
   };
 }
 
+/** A listing asked to stop after a number of pages had more (listProjectRules' `maxPages`). */
+class PageLimit extends Error {}
+
 export class VpcAdapter implements RuleStore, PodInterfaceReader {
   constructor(
     private readonly client: SdkClient,
@@ -116,12 +119,14 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
     item: z.ZodType<W>,
     what: string,
     map: (items: W[]) => T[] = (items) => items as unknown as T[],
+    maxPages = MAX_PAGES,
   ): Promise<T[]> {
     const out: T[] = [];
     const ids = new Set<string>();
     const markers = new Set<string>();
     let marker: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
+      if (page >= maxPages) throw new PageLimit();
       const res = await this.retrier.run(operation, () => fetchPage(marker));
       const parsed = parseAnswer(pageOf(key, item), res, {
         operation,
@@ -200,7 +205,8 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
   async listProjectRules(
     filter: ProjectRuleFilter,
     keep: (rule: SgRule) => boolean = () => true,
-  ): Promise<SgRule[]> {
+    opts: { maxPages?: number } = {},
+  ): Promise<SgRule[] | null> {
     return this.paginate(
       'ListSecurityGroupRules',
       (marker) =>
@@ -215,7 +221,11 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
       WireRuleSchema,
       'a security group rule list',
       (page) => page.map(normalizeRule).filter(keep),
-    );
+      opts.maxPages,
+    ).catch((err: unknown) => {
+      if (err instanceof PageLimit) return null;
+      throw err;
+    });
   }
 
   /**
