@@ -22,16 +22,19 @@ function step(title, args, note) {
   const r = spawnSync(process.execPath, [bin, ...args, '--sandbox'], {
     env,
     cwd: work,
-    stdio: ['ignore', 'inherit', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
     encoding: 'utf8',
   });
-  // The sandbox banner is noise here; everything else the CLI says on stderr is shown.
-  const stderr = (r.stderr ?? '')
+  // The sandbox banner is noise here; everything else the CLI says on stderr is shown: progress
+  // ("Waiting for ...") before the result, as it appeared, and notes after it.
+  const lines = (r.stderr ?? '')
     .split('\n')
-    .filter((l) => !l.startsWith('(sandbox: '))
-    .join('\n')
-    .trim();
-  if (stderr) process.stdout.write(`${stderr}\n`);
+    .filter((l) => l.trim() !== '' && !l.startsWith('(sandbox: '));
+  const progress = lines.filter((l) => l.trimEnd().endsWith('...'));
+  const notes = lines.filter((l) => !l.trimEnd().endsWith('...'));
+  if (progress.length > 0) process.stdout.write(`${progress.join('\n')}\n`);
+  process.stdout.write(r.stdout ?? '');
+  if (notes.length > 0) process.stdout.write(`${notes.join('\n')}\n`);
   process.stdout.write(`\n→ exit code ${r.status}${note ? ` (${note})` : ''}\n`);
   return r.status;
 }

@@ -37,7 +37,7 @@ export const ENV_VARS = {
   timeout: ['CCE_HARDEN_TIMEOUT_MS'], // deadline of one whole call in ms, 100..600000 (default 15000)
   retryBase: ['CCE_HARDEN_RETRY_BASE_MS'], // first retry delay in ms, doubled each time, 1..60000 (default 300)
   sandboxState: ['CCE_HARDEN_SANDBOX_STATE'], // file that keeps the --sandbox world
-  kubeconfig: ['KUBECONFIG'], // verify: kubeconfig file (the first of a list); default: CCE issues one
+  kubeconfig: ['KUBECONFIG'], // verify: kubeconfig file(s), a list merged as kubectl does; default: CCE issues one
 } as const;
 
 export type EnvKey = keyof typeof ENV_VARS;

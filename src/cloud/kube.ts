@@ -1,7 +1,8 @@
+import { statSync } from 'node:fs';
 import type { Agent as HttpsAgent } from 'node:https';
 import { request as httpsRequest } from 'node:https';
 import { AuthError, CloudError, UsageError } from '../core/errors.js';
-import type { IssuedKubeconfig, KubeAccess } from '../core/verify/access.js';
+import type { IssuedKubeconfig, KubeAccess, KubeObjectRef } from '../core/verify/access.js';
 import type { InClusterApiPath, PodStatusView } from '../core/verify/probe.js';
 import type { KubeNodeView } from '../core/verify/verdict.js';
 
@@ -19,7 +20,8 @@ function loadK8s(): Promise<K8s> {
 /** Where the Kubernetes credentials come from. */
 export type KubeSource =
   | { kind: 'issued'; kubeconfig: IssuedKubeconfig; endpoint: 'internal' | 'external' }
-  | { kind: 'file'; file: string; context?: string | undefined };
+  /** One file (--kubeconfig) or KUBECONFIG's list, merged as kubectl merges it. */
+  | { kind: 'file'; files: readonly string[]; context?: string | undefined };
 
 const MAX_LOG_BYTES = 64 * 1024;
 /** No answer verify reads is anywhere near this; a larger one is refused, not buffered. */
@@ -156,18 +158,19 @@ export class KubeClient implements KubeAccess {
         currentContext: 'cce',
       });
     } else {
+      const named = source.files.join(':');
       try {
-        kc.loadFromFile(source.file);
+        loadMerged(k8s, kc, source.files);
       } catch (err) {
         throw new UsageError(
-          `Cannot read the kubeconfig ${source.file}: ${clean(err instanceof Error ? err.message : String(err))}`,
+          `Cannot read the kubeconfig ${named}: ${clean(err instanceof Error ? err.message : String(err))}`,
           'Pass a readable file with --kubeconfig, or leave it out to have CCE issue a short-lived one.',
         );
       }
       if (source.context) {
         if (!kc.getContexts().some((c) => c.name === source.context)) {
           throw new UsageError(
-            `The kubeconfig ${source.file} has no context "${clean(source.context)}" (it has: ${kc
+            `The kubeconfig ${named} has no context "${clean(source.context)}" (it has: ${kc
               .getContexts()
               .map((c) => c.name)
               .join(', ')}).`,
@@ -398,13 +401,50 @@ export class KubeClient implements KubeAccess {
     return typeof log === 'string' ? log.slice(0, MAX_LOG_BYTES) : '';
   }
 
-  async listPods(ns: string, labelSelector: string): Promise<string[]> {
+  async listPods(ns: string, labelSelector: string): Promise<KubeObjectRef[]> {
     const res = await this.call({ verb: 'list', resource: 'pods', namespace: ns }, (o) =>
-      this.core.listNamespacedPod({ namespace: ns, labelSelector }, o),
+      this.core.listNamespacedPod(
+        { namespace: ns, ...(labelSelector ? { labelSelector } : {}) },
+        o,
+      ),
     );
-    return (Array.isArray(res?.items) ? res.items : [])
-      .map((p: any) => p?.metadata?.name)
-      .filter((n: unknown): n is string => typeof n === 'string');
+    return objectRefs(res);
+  }
+
+  async createConfigMap(ns: string, manifest: Record<string, unknown>): Promise<string> {
+    const res = await this.call({ verb: 'create', resource: 'configmaps', namespace: ns }, (o) =>
+      this.core.createNamespacedConfigMap({ namespace: ns, body: manifest }, o),
+    );
+    const uid: unknown = res?.metadata?.uid;
+    if (typeof uid !== 'string' || !/^[A-Za-z0-9-]{1,64}$/.test(uid)) {
+      throw new CloudError('Kubernetes: the created ConfigMap came back without a uid.', {
+        operation: 'create configmaps',
+      });
+    }
+    return uid;
+  }
+
+  async listConfigMaps(ns: string, labelSelector: string): Promise<KubeObjectRef[]> {
+    const res = await this.call({ verb: 'list', resource: 'configmaps', namespace: ns }, (o) =>
+      this.core.listNamespacedConfigMap({ namespace: ns, labelSelector }, o),
+    );
+    return objectRefs(res);
+  }
+
+  async deleteConfigMap(ns: string, name: string): Promise<'deleted' | 'gone'> {
+    try {
+      // Background propagation: the garbage collector removes what it owns.
+      await this.call({ verb: 'delete', resource: 'configmaps', namespace: ns }, (o) =>
+        this.core.deleteNamespacedConfigMap(
+          { name, namespace: ns, propagationPolicy: 'Background' },
+          o,
+        ),
+      );
+      return 'deleted';
+    } catch (err) {
+      if (err instanceof CloudError && err.httpStatus === 404) return 'gone';
+      throw err;
+    }
   }
 
   async deletePod(ns: string, name: string): Promise<'deleted' | 'gone'> {
@@ -418,6 +458,65 @@ export class KubeClient implements KubeAccess {
       throw err;
     }
   }
+}
+
+/**
+ * KUBECONFIG with several files, merged the way kubectl merges them: files that do not exist are
+ * skipped (at least one must), the first file that defines a cluster, user or context by a name
+ * wins, and the current context is the first one set. Relative paths in each file are resolved
+ * against that file's directory.
+ */
+function loadMerged(k8s: K8s, kc: InstanceType<K8s['KubeConfig']>, files: readonly string[]): void {
+  if (files.length === 1) {
+    kc.loadFromFile(files[0] as string);
+    return;
+  }
+  const clusters = new Map<string, any>();
+  const users = new Map<string, any>();
+  const contexts = new Map<string, any>();
+  let current = '';
+  let read = 0;
+  for (const file of files) {
+    const one = new k8s.KubeConfig();
+    try {
+      // An empty file is an empty config, as for kubectl.
+      if (statSync(file).size === 0) {
+        read++;
+        continue;
+      }
+      one.loadFromFile(file);
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'ENOENT') continue;
+      throw new Error(`${file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    read++;
+    for (const c of one.getClusters()) if (!clusters.has(c.name)) clusters.set(c.name, c);
+    for (const u of one.getUsers()) if (!users.has(u.name)) users.set(u.name, u);
+    for (const c of one.getContexts()) if (!contexts.has(c.name)) contexts.set(c.name, c);
+    if (!current && one.getCurrentContext()) current = one.getCurrentContext();
+  }
+  if (read === 0) throw new Error('none of these files exists');
+  kc.loadFromOptions({
+    clusters: [...clusters.values()],
+    users: [...users.values()],
+    contexts: [...contexts.values()],
+    currentContext: current,
+  });
+}
+
+/** A list answer's items as name, uid, labels and owner uids; malformed items are skipped. */
+function objectRefs(res: any): KubeObjectRef[] {
+  const items: any[] = Array.isArray(res?.items) ? res.items.slice(0, 5000) : [];
+  return items
+    .filter((i) => typeof i?.metadata?.name === 'string')
+    .map((i) => ({
+      name: String(i.metadata.name),
+      uid: typeof i.metadata.uid === 'string' ? i.metadata.uid : '',
+      labels: stringRecord(i.metadata.labels),
+      ownerUids: (Array.isArray(i.metadata.ownerReferences) ? i.metadata.ownerReferences : [])
+        .map((r: any) => r?.uid)
+        .filter((u: unknown): u is string => typeof u === 'string'),
+    }));
 }
 
 function stringRecord(v: unknown): Record<string, string> {

@@ -185,6 +185,13 @@ function nextSteps(report: RunReport, c: ClusterReport): string[] {
       if (report.command === 'remove' && report.dryRun && c.changes.length > 0) {
         return ['Run the same command without --dry-run (with --yes in scripts) to remove it.'];
       }
+      if ((report.command === 'apply' || report.command === 'iptables') && !report.dryRun) {
+        // Already in place: the next step is still the proof from a pod.
+        return [
+          'Nothing to do.',
+          `Prove it from inside the cluster: \`cce-harden verify ${clusterFlags(c)}\` (probe pods try to reach the API server).`,
+        ];
+      }
       return ['Nothing to do.'];
     case 'not-applicable':
       return [];

@@ -16,6 +16,7 @@ import {
   rulesOfGroup,
   WorldBuilder,
   SANDBOX_CREDENTIALS,
+  withKube,
   type SandboxHandle,
   type World,
   type WireSecurityGroup,
@@ -50,11 +51,17 @@ function definedOnly(env: Record<string, string | undefined>): Record<string, st
 /** Starts a sandbox with `world` and the CLI in a terminal pointed at it; cwd is a temp dir. */
 async function start(
   args: string[] = [],
-  opts: { world?: World; env?: Record<string, string | undefined> } = {},
+  opts: {
+    world?: World;
+    env?:
+      | Record<string, string | undefined>
+      | ((h: SandboxHandle) => Record<string, string | undefined>);
+  } = {},
 ): Promise<{ term: PtyRun; sandbox: SandboxHandle; cwd: string }> {
   const handle = await startSandbox(opts.world ?? demoWorld());
   const cwd = mkdtempSync(path.join(tmpdir(), 'cce-harden-wizard-'));
-  const env = definedOnly({ TERM: 'xterm-256color', ...sandboxEnv(handle), ...opts.env });
+  const extra = typeof opts.env === 'function' ? opts.env(handle) : opts.env;
+  const env = definedOnly({ TERM: 'xterm-256color', ...sandboxEnv(handle), ...extra });
   term = spawnPty(process.execPath, [BIN, ...args], { cwd, env });
   return { term, sandbox: handle, cwd };
 }
@@ -92,6 +99,13 @@ function allRuleIds(world: World): string[] {
 async function acceptRegion(t: PtyRun): Promise<void> {
   await t.waitFor('? Region (cn-north-4)');
   await t.type(KEY.enter);
+}
+
+/** Declines the offer to run verify right after the change. */
+async function declineVerify(t: PtyRun): Promise<void> {
+  await t.waitFor('? Run cce-harden verify now? (Y/n)');
+  await t.type('n', KEY.enter);
+  await t.waitFor('To verify later, run: cce-harden verify --cluster');
 }
 
 /** The demo world lists demo-turbo, demo-turbo-hardened, demo-vpc, demo-tunnel, demo-sleepy. */
@@ -134,6 +148,7 @@ describe('wizard in a pseudo-terminal', () => {
     await t.waitFor(
       'kubectl run cce-harden-verify --rm -it --image=curlimages/curl --restart=Never -- curl -k -m 5 https://192.168.0.61:5443',
     );
+    await declineVerify(t);
     expect((await t.exit()).exitCode).toBe(0);
 
     // Exactly one new rule in the world, in demo-turbo's ENI group, with the hardening shape.
@@ -271,8 +286,9 @@ describe('wizard in a pseudo-terminal', () => {
     expect(writes(sandbox)).toEqual([]);
     await t.type('y', KEY.enter);
     await t.waitFor('Verdict         compliant');
-    await t.waitFor('on a node added to the pool from now on');
+    await t.waitFor('show as reachable) try to reach the API server');
     await t.waitFor('curl -k -m 5 https://192.168.3.14:5443');
+    await declineVerify(t);
     expect((await t.exit()).exitCode).toBe(0);
 
     const cluster = findCluster(sandbox.world, 'demo-tunnel');
@@ -296,6 +312,7 @@ describe('wizard in a pseudo-terminal', () => {
     await t.waitFor('Nothing to do: no rule is missing.');
     await t.waitFor('Verdict         compliant');
     await t.waitFor('curl -k -m 5 https://192.168.1.17:5443');
+    await declineVerify(t);
     expect((await t.exit()).exitCode).toBe(0);
     expect(t.screen()).not.toContain('Apply these changes');
     expect(writes(sandbox)).toEqual([]);
@@ -323,6 +340,7 @@ describe('wizard in a pseudo-terminal', () => {
     expect(regionReads(sandbox)).toEqual({ listClusters: 1, listSecurityGroups: 1 });
     await t.type(KEY.enter);
     await t.waitFor('Done and verified.');
+    await declineVerify(t);
     expect((await t.exit()).exitCode).toBe(0);
 
     expect(t.screen()).not.toContain('? Cluster');
@@ -330,6 +348,81 @@ describe('wizard in a pseudo-terminal', () => {
     expect(liveDeny.map((r) => r.remote_ip_prefix)).toEqual(['192.168.7.7/32']);
     expect(rulesOfGroup(sandbox.world, residual.id).some((r) => r.action === 'deny')).toBe(false);
     expect(writes(sandbox)).toHaveLength(1);
+  });
+
+  it('after apply, verify now (Enter): the probe results appear and no probe pod remains', async () => {
+    const { term: t, sandbox } = await start();
+    await acceptRegion(t);
+    await pickCluster(t, 0); // demo-turbo
+    await t.waitFor('(y/N)');
+    await t.type('y', KEY.enter);
+    await t.waitFor('Done and verified.');
+    await t.waitFor('? Run cce-harden verify now? (Y/n)');
+    expect(sandbox.kube.log).toEqual([]);
+    await t.type(KEY.enter); // default Yes
+    // verify's own report: the guide's 5443 rule holds, but the in-cluster path on 5444 does not.
+    const screen = await t.waitFor(/apiserver-5444 \(192\.168\.0\.61:5444\)\s+REACHABLE/, 30_000);
+    expect(screen).toMatch(/apiserver-5443 \(192\.168\.0\.61:5443\)\s+blocked/);
+    await t.waitFor('apply --cluster demo-turbo --port 5443 --port 5444');
+    expect((await t.exit()).exitCode).toBe(2);
+    // The probe pods ran in the emulated cluster and were all deleted, with their owner.
+    const kubeCalls = sandbox.kube.log.map((e) => `${e.method} ${e.path}`);
+    expect(kubeCalls.some((c) => /^POST .*\/namespaces\/cce-harden\/pods$/.test(c))).toBe(true);
+    const pods = (findCluster(sandbox.world, 'demo-turbo')?.kube?.pods ?? []).map(
+      (p) => p.metadata.name,
+    );
+    expect(pods).toEqual([]);
+    expect(findCluster(sandbox.world, 'demo-turbo')?.kube?.configMaps ?? []).toEqual([]);
+    // What the wizard observed is reused: the region was listed once, the kubeconfig issued once.
+    expect(regionReads(sandbox)).toEqual({ listClusters: 1, listSecurityGroups: 1 });
+    expect(writes(sandbox)).toEqual([
+      `POST /v3/${SANDBOX_CREDENTIALS.projectId}/vpc/security-group-rules`,
+      expect.stringMatching(/^POST \/api\/v3\/projects\/.+\/clusters\/.+\/clustercert$/),
+    ]);
+  });
+
+  it('Ctrl+C while verify waits for its probe pods: exit 130, the pods and their owner deleted', async () => {
+    // Probe pods that take ten minutes: the run is certainly still waiting when Ctrl+C comes.
+    const world = withKube(demoWorld(), 'demo-turbo-hardened', (k) => {
+      k.podRunMs = 600_000;
+    });
+    const { term: t, sandbox } = await start([], { world });
+    await acceptRegion(t);
+    await pickCluster(t, 1); // demo-turbo-hardened: nothing to change
+    await t.waitFor('? Run cce-harden verify now? (Y/n)');
+    await t.type(KEY.enter);
+    await t.waitFor('Waiting for 1 probe pod(s) in namespace cce-harden', 30_000);
+    const kube = findCluster(sandbox.world, 'demo-turbo-hardened')?.kube;
+    expect(kube?.pods).toHaveLength(1);
+    await t.type(KEY.ctrlC);
+    await t.waitFor('Interrupted: deleting the probe pods before exiting...');
+    expect((await t.exit()).exitCode).toBe(130);
+    expect(kube?.pods).toEqual([]);
+    expect(kube?.configMaps ?? []).toEqual([]);
+    expect(writes(sandbox).filter((w) => !/\/clustercert$/.test(w))).toEqual([]);
+  });
+
+  it('after installing on the node pools, declining verify shows the command to run later', async () => {
+    const { term: t, sandbox } = await start();
+    await acceptRegion(t);
+    await pickCluster(t, 3); // demo-tunnel
+    await t.waitFor('? The iptables script for the nodes that exist now');
+    await t.type(KEY.down, KEY.down, KEY.enter); // skip
+    await t.waitFor("? Also add the rules to the node pools' post-install scripts");
+    await t.type('y', KEY.enter);
+    await t.waitFor('(y/N)');
+    await t.type('y', KEY.enter);
+    await t.waitFor('Verdict         compliant');
+    await t.waitFor('? Run cce-harden verify now? (Y/n)');
+    await t.type('n', KEY.enter);
+    await t.waitFor(
+      'To verify later, run: cce-harden verify --cluster demo-tunnel --region cn-north-4',
+    );
+    expect((await t.exit()).exitCode).toBe(0);
+    // Nothing touched the cluster: no kubeconfig issued, no Kubernetes call.
+    expect(sandbox.kube.log).toEqual([]);
+    expect(writes(sandbox)).toHaveLength(1);
+    expect(writes(sandbox)[0]).toMatch(/^PUT .*\/nodepools\//);
   });
 
   it('no cluster can be picked (all hibernating): lists them and says why, exit 1', async () => {
@@ -346,6 +439,62 @@ describe('wizard in a pseudo-terminal', () => {
     expect(writes(sandbox)).toEqual([]);
   });
 
+  describe('keyless credentials: the same chain as the commands', () => {
+    const noKeys = {
+      HUAWEICLOUD_SDK_AK: undefined,
+      HUAWEICLOUD_SDK_SK: undefined,
+      HUAWEICLOUD_SDK_PROJECT_ID: undefined,
+    };
+
+    /** Picks demo-turbo-hardened (nothing to change) and declines verify: a full read-only run. */
+    async function readOnlyRun(t: PtyRun): Promise<void> {
+      await acceptRegion(t);
+      await pickCluster(t, 1);
+      await t.waitFor('demo-turbo-hardened is already hardened');
+      await declineVerify(t);
+      expect((await t.exit()).exitCode).toBe(0);
+    }
+
+    function expectNoSecrets(sandbox: SandboxHandle, screen: string): void {
+      const secrets = sandbox.federation.issued().flatMap((c) => [c.sk, c.securityToken]);
+      expect(secrets.length).toBeGreaterThan(0);
+      for (const secret of secrets) expect(screen.includes(secret)).toBe(false);
+    }
+
+    it('only the instance metadata service (ECS agency): names it and runs, no key asked for', async () => {
+      const { term: t, sandbox: handle } = await start([], {
+        env: (h) => ({ ...noKeys, CCE_HARDEN_METADATA_ENDPOINT: h.url }),
+      });
+      await t.waitFor(`Credentials: the instance metadata service (${handle.url}`);
+      await readOnlyRun(t);
+      expect(t.screen()).not.toContain('HUAWEICLOUD_SDK_AK');
+      expect(t.screen()).not.toContain('Continue in the built-in sandbox');
+      expect(handle.federation.issued().map((c) => c.via)).toContain('metadata');
+      expectNoSecrets(handle, t.raw());
+      expect(writes(handle)).toEqual([]);
+    });
+
+    it('OIDC federation (CCE workload identity): names the identity provider and runs', async () => {
+      const { term: t, sandbox: handle } = await start([], {
+        env: (h) => ({
+          ...noKeys,
+          HUAWEICLOUD_SDK_IDP_ID: h.federation.idpId,
+          HUAWEICLOUD_SDK_ID_TOKEN_FILE: h.federation.writeIdTokenFile(),
+          CCE_HARDEN_METADATA_ENDPOINT: 'http://127.0.0.1:1',
+        }),
+      });
+      await t.waitFor(`Credentials: OIDC federation (identity provider ${handle.federation.idpId}`);
+      await readOnlyRun(t);
+      expect(handle.federation.issued().map((c) => c.via)).toEqual(['oidc']);
+      expectNoSecrets(handle, t.raw());
+      // Only IAM's token exchange, no cloud write.
+      expect(writes(handle)).toEqual([
+        'POST /v3.0/OS-AUTH/id-token/tokens',
+        'POST /v3.0/OS-CREDENTIAL/securitytokens',
+      ]);
+    });
+  });
+
   describe('no credentials', () => {
     const noCredentials = {
       HUAWEICLOUD_SDK_AK: undefined,
@@ -355,6 +504,8 @@ describe('wizard in a pseudo-terminal', () => {
       CCE_HARDEN_CCE_ENDPOINT: undefined,
       CCE_HARDEN_VPC_ENDPOINT: undefined,
       CCE_HARDEN_IAM_ENDPOINT: undefined,
+      // Nothing answers here: never the real 169.254.169.254 from a test.
+      CCE_HARDEN_METADATA_ENDPOINT: 'http://127.0.0.1:1',
     };
 
     it('says what to set in .env and, when asked, continues in the built-in sandbox', async () => {
@@ -377,6 +528,7 @@ describe('wizard in a pseudo-terminal', () => {
       await acceptRegion(t); // the sandbox's region is the default
       await pickCluster(t, 1);
       await t.waitFor('already hardened');
+      await declineVerify(t);
       expect((await t.exit()).exitCode).toBe(0);
       expect(existsSync(state)).toBe(true);
       // The child used its own sandbox: nothing reached the one this test started.

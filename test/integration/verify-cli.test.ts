@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -400,6 +400,171 @@ describe.skipIf(!HAVE_KUBECTL)(
       const res = await verify(h, ['--cluster', 'demo-turbo', '--cleanup']);
       expect(res.code, res.stdout).toBe(0);
       expect(allPods(h)).toEqual(['someone-else']);
+    });
+
+    it('KUBECONFIG with several files: merged as kubectl merges them', async () => {
+      const h = await sandbox();
+      const file = await kubeconfigFile(h, 'demo-turbo');
+      const full = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown> & {
+        clusters: { name: string; cluster: Record<string, unknown> }[];
+      };
+      const dir = path.dirname(file);
+      const write = (name: string, doc: object) => {
+        const f = path.join(dir, name);
+        writeFileSync(f, JSON.stringify(doc), { mode: 0o600 });
+        return f;
+      };
+      // Split: contexts and the current context in one file, clusters and users in another.
+      const contexts = write('contexts', {
+        apiVersion: 'v1',
+        kind: 'Config',
+        contexts: full['contexts'],
+        'current-context': 'externalTLSVerify',
+      });
+      const rest = write('rest', {
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: full.clusters,
+        users: full['users'],
+      });
+      // The same names pointing nowhere, and another current context.
+      const decoy = write('decoy', {
+        ...full,
+        clusters: full.clusters.map((c) => ({
+          ...c,
+          cluster: { ...c.cluster, server: 'https://127.0.0.1:1' },
+        })),
+        'current-context': 'internal',
+      });
+      const missing = path.join(dir, 'does-not-exist');
+      const run = (list: string[]) =>
+        verify(h, ['--cluster', 'demo-turbo'], { KUBECONFIG: list.join(path.delimiter) });
+
+      const empty = write('empty', {});
+      writeFileSync(empty, '');
+      const merged = await run([missing, empty, contexts, rest, decoy]);
+      expect(merged.code, merged.stdout).toBe(2);
+      expect(json(merged).clusters[0]?.verify?.access).toBe('kubeconfig');
+      expect(json(merged).clusters[0]?.verify?.probes.length).toBeGreaterThan(0);
+      // The first file that names a cluster wins: the decoy first means its servers are used.
+      const decoyFirst = await run([decoy, contexts, rest]);
+      expect(decoyFirst.code, decoyFirst.stdout).toBe(1);
+      expect(json(decoyFirst).clusters[0]?.error?.message).toContain('127.0.0.1:1');
+      const none = await run([missing]);
+      expect(none.code).toBe(64);
+      expect(allPods(h)).toEqual([]);
+    });
+
+    it("the probe pods are owned by the run's ConfigMap: refused pod deletes are collected with it", async () => {
+      const h = await sandbox();
+      const file = await kubeconfigFile(h, 'demo-turbo');
+      kube(h, 'demo-turbo').forbidden = ['delete pods'];
+      const res = await verify(h, ['--cluster', 'demo-turbo']);
+      const doc = json(res);
+      const c = doc.clusters[0];
+      expect(c?.verify?.probes.length).toBeGreaterThan(0);
+      // The pods could not be deleted one by one, but the owner went last and took them along.
+      expect(c?.verify?.cleanup.leftovers.length).toBeGreaterThan(0);
+      expect(c?.findings.find((f) => f.code === 'probe-pods-left')?.message).toContain(
+        'garbage collector removes them too',
+      );
+      const calls = h.kube.log.map(
+        (e) => `${e.method} ${e.path.replace(/^\/clusters\/[^/]+/, '')}`,
+      );
+      const first = (re: RegExp) => calls.findIndex((x) => re.test(x));
+      const last = (re: RegExp) =>
+        calls.length - 1 - [...calls].reverse().findIndex((x) => re.test(x));
+      expect(first(/^POST .*\/configmaps$/)).toBeLessThan(first(/^POST .*\/pods$/));
+      expect(first(/^DELETE .*\/configmaps\//)).toBeGreaterThan(last(/^DELETE .*\/pods\//));
+      const kubectl = async (...args: string[]) =>
+        (
+          await promisify(execFile)('/usr/bin/kubectl', ['--kubeconfig', file, ...args], {
+            env: { PATH: process.env['PATH'] ?? '', HOME: path.dirname(file) },
+          })
+        ).stdout;
+      expect(await kubectl('get', 'pods', '-A', '-o', 'name')).toBe('');
+      expect(await kubectl('get', 'configmaps', '-n', 'cce-harden', '-o', 'name')).toBe('');
+      expect(allPods(h)).toEqual([]);
+    });
+
+    it('RBAC without configmaps (granted before the owner existed): probes run without an owner, and it says so', async () => {
+      const h = await sandbox();
+      kube(h, 'demo-turbo').forbidden = ['create configmaps'];
+      const res = await verify(h, ['--cluster', 'demo-turbo']);
+      expect(res.code, res.stdout).toBe(2);
+      const c = json(res).clusters[0];
+      expect(c?.verify?.probes.some((p) => p.verdict === 'reachable')).toBe(true);
+      expect(c?.findings.find((f) => f.code === 'probe-owner-forbidden')?.message).toContain(
+        'configmaps',
+      );
+      expect(c?.verify?.cleanup.leftovers).toEqual([]);
+      expect(allPods(h)).toEqual([]);
+    });
+
+    it('--cleanup finds leftovers by owner too, deletes the owner last, and nothing else', async () => {
+      const h = await sandbox();
+      const file = await kubeconfigFile(h, 'demo-turbo');
+      const { runOwnerManifest, PROBE_NAMESPACE } = await import('../../src/core/verify/probe.js');
+      const k = kube(h, 'demo-turbo');
+      k.namespaces.push({ name: PROBE_NAMESPACE, uid: 'u', labels: {}, creationTimestamp: '' });
+      const env = { PATH: process.env['PATH'] ?? '', HOME: path.dirname(file) };
+      const kubectl = async (...args: string[]) =>
+        (await promisify(execFile)('/usr/bin/kubectl', ['--kubeconfig', file, ...args], { env }))
+          .stdout;
+      const create = async (m: object, name: string) => {
+        const f = path.join(path.dirname(file), `${name}.json`);
+        writeFileSync(f, JSON.stringify(m));
+        await kubectl('create', '--validate=false', '-f', f);
+      };
+      await create(
+        runOwnerManifest({
+          runId: 'dead',
+          namespace: PROBE_NAMESPACE,
+          startedBy: 't',
+          expiresAt: '',
+        }),
+        'owner',
+      );
+      const uid = await kubectl(
+        'get',
+        'configmap',
+        '-n',
+        PROBE_NAMESPACE,
+        'cce-harden-verify-dead',
+        '-o',
+        'jsonpath={.metadata.uid}',
+      );
+      const pod = (name: string, meta: object) => ({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace: PROBE_NAMESPACE, ...meta },
+        spec: { containers: [{ name: 'c', image: 'nginx' }] },
+      });
+      // Labels stripped (by hand, or by a tool): only the owner says whose it is.
+      await create(
+        pod('unlabelled-probe', {
+          ownerReferences: [
+            { apiVersion: 'v1', kind: 'ConfigMap', name: 'cce-harden-verify-dead', uid },
+          ],
+        }),
+        'p1',
+      );
+      await create(pod('someone-else', {}), 'p2');
+      await kubectl('create', 'configmap', '-n', PROBE_NAMESPACE, 'not-ours', '--from-literal=a=b');
+      const res = await verify(h, ['--cluster', 'demo-turbo', '--cleanup']);
+      expect(res.code, res.stdout).toBe(0);
+      expect(json(res).clusters[0]?.findings[0]?.message).toContain('unlabelled-probe');
+      expect(allPods(h)).toEqual(['someone-else']);
+      const calls = h.kube.log.map((e) => `${e.method} ${e.path}`);
+      const podDelete = calls.findIndex((x) => /^DELETE .*\/pods\/unlabelled-probe$/.test(x));
+      const ownerDelete = calls.findIndex((x) =>
+        /^DELETE .*\/configmaps\/cce-harden-verify-dead$/.test(x),
+      );
+      expect(podDelete).toBeGreaterThan(-1);
+      expect(ownerDelete).toBeGreaterThan(podDelete);
+      expect(await kubectl('get', 'configmaps', '-n', PROBE_NAMESPACE, '-o', 'name')).toBe(
+        'configmap/not-ours\n',
+      );
     });
 
     it('refuses a kubeconfig file with --all', async () => {

@@ -141,6 +141,67 @@ describe.skipIf(!HAVE_KUBECTL)('the Kubernetes API emulator, through kubectl', (
     expect(text).toContain('192.168.');
   });
 
+  it('garbage-collects the pods a ConfigMap owns when it is deleted (background cascading deletion)', async () => {
+    const file = kubeconfigFile(await issue('demo-turbo'), 'gc');
+    await kubectl(file, 'create', 'namespace', 'gc-test');
+    await kubectl(file, '-n', 'gc-test', 'create', 'configmap', 'owner', '--from-literal=a=b');
+    const uid = await kubectl(
+      file,
+      '-n',
+      'gc-test',
+      'get',
+      'configmap',
+      'owner',
+      '-o',
+      'jsonpath={.metadata.uid}',
+    );
+    expect(uid).toMatch(/^[0-9a-f-]{36}$/);
+    const pod = (name: string, owners: object[]) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name,
+        namespace: 'gc-test',
+        ...(owners.length ? { ownerReferences: owners } : {}),
+      },
+      spec: { containers: [{ name: 'c', image: 'x' }] },
+    });
+    const owned = pod('owned', [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid }]);
+    const free = pod('free', []);
+    for (const m of [owned, free]) {
+      const f = join(dir, `gc-${m.metadata.name}.json`);
+      writeFileSync(f, JSON.stringify(m));
+      await kubectl(file, 'create', '--validate=false', '-f', f);
+    }
+    const names = async () =>
+      (
+        await kubectl(
+          file,
+          '-n',
+          'gc-test',
+          'get',
+          'pods',
+          '-o',
+          'jsonpath={.items[*].metadata.name}',
+        )
+      )
+        .split(' ')
+        .filter(Boolean)
+        .sort();
+    expect(await names()).toEqual(['free', 'owned']);
+    await kubectl(file, '-n', 'gc-test', 'delete', 'configmap', 'owner');
+    expect(await names()).toEqual(['free']);
+    expect(await kubectl(file, '-n', 'gc-test', 'get', 'configmaps', '-o', 'name')).toBe('');
+    // A pod created with an owner that does not exist is collected as well.
+    const f = join(dir, 'gc-orphan.json');
+    writeFileSync(
+      f,
+      JSON.stringify(pod('orphan', [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'gone', uid }])),
+    );
+    await kubectl(file, 'create', '--validate=false', '-f', f);
+    expect(await names()).toEqual(['free']);
+  });
+
   it('refuses a certificate issued for another cluster', async () => {
     const turbo = await issue('demo-turbo');
     const vpc = await issue('demo-vpc');

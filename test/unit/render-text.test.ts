@@ -239,6 +239,17 @@ describe('renderText', () => {
     expect(renderText(run([done], { command: 'apply' }))).toContain('Next\n  Done and verified.');
   });
 
+  it.each(['apply', 'iptables'])(
+    '%s with nothing to do still names verify as the next step (not under --dry-run)',
+    (command) => {
+      const out = renderText(run([compliant], { command }));
+      expect(out).toContain(
+        'Next\n  Nothing to do.\n  Prove it from inside the cluster: `cce-harden verify --cluster',
+      );
+      expect(renderText(run([compliant], { command, dryRun: true }))).not.toContain('verify');
+    },
+  );
+
   it('several clusters end with a count line', () => {
     const out = renderText(run([compliant, drift, errored, standard]));
     expect(out.trimEnd().split('\n').at(-1)).toBe(

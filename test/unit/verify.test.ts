@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
+  OWNER_SELECTOR,
+  PROBE_SELECTOR,
   PROBE_TARGETS_ENV,
   parseProbeLog,
   podProgress,
   probePodManifest,
   probeTargets,
+  runOwnerManifest,
 } from '../../src/core/verify/probe.js';
 import {
   coverageFinding,
@@ -114,6 +117,51 @@ describe('probePodManifest', () => {
       { key: 'gpu', operator: 'Exists', effect: 'NoSchedule' },
       { key: 'cce-harden/apiserver', operator: 'Equal', value: 'blocked', effect: 'NoSchedule' },
       { key: 'cce-harden/apiserver', operator: 'Equal', value: 'blocked', effect: 'NoExecute' },
+    ]);
+  });
+});
+
+describe('the run owner', () => {
+  const base = {
+    name: 'cce-harden-verify-r1-0',
+    namespace: 'cce-harden',
+    node: 'n',
+    image: 'img',
+    targets: [],
+    runId: 'r1',
+    startedBy: 'u@h',
+    taints: [],
+    activeDeadlineSeconds: 90,
+    expiresAt: '2030-01-01T00:00:00Z',
+  };
+  const meta = (m: Record<string, unknown>) =>
+    m['metadata'] as { name: string; labels: Record<string, string>; ownerReferences?: unknown };
+  const matches = (labels: Record<string, string>, selector: string) =>
+    selector.split(',').every((t) => {
+      const [k, v] = t.split('=');
+      return labels[k ?? ''] === v;
+    });
+
+  it("is a labelled ConfigMap of the run; its selector and the pods' do not overlap", () => {
+    const owner = runOwnerManifest({
+      runId: 'r1',
+      namespace: 'cce-harden',
+      startedBy: 'u@h',
+      expiresAt: base.expiresAt,
+    });
+    expect(owner['kind']).toBe('ConfigMap');
+    expect(meta(owner).name).toBe('cce-harden-verify-r1');
+    expect(meta(owner).labels['cce-harden.io/verify-run']).toBe('r1');
+    expect(matches(meta(owner).labels, OWNER_SELECTOR)).toBe(true);
+    expect(matches(meta(owner).labels, PROBE_SELECTOR)).toBe(false);
+    expect(matches(meta(probePodManifest(base)).labels, OWNER_SELECTOR)).toBe(false);
+  });
+
+  it("is named in each pod's ownerReferences, only when given", () => {
+    expect(meta(probePodManifest(base)).ownerReferences).toBeUndefined();
+    const pod = probePodManifest({ ...base, owner: { name: 'cce-harden-verify-r1', uid: 'u-1' } });
+    expect(meta(pod).ownerReferences).toEqual([
+      { apiVersion: 'v1', kind: 'ConfigMap', name: 'cce-harden-verify-r1', uid: 'u-1' },
     ]);
   });
 });

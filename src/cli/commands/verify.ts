@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CancelledError, CloudError, UsageError } from '../../core/errors.js';
+import { AuthError, CancelledError, CloudError, UsageError } from '../../core/errors.js';
 import { ExitCode } from '../../core/exit-codes.js';
 import type { ClusterObservation } from '../../core/observe.js';
 import { planCheck } from '../../core/plan.js';
@@ -10,14 +11,18 @@ import type { ClusterReport } from '../../core/report.js';
 import { toReportError } from '../../core/report-error.js';
 import type { KubeAccess } from '../../core/verify/access.js';
 import {
+  DEFAULT_PROBE_IMAGE,
   MANAGED_BY,
   MANAGED_BY_LABEL,
+  OWNER_SELECTOR,
   PROBE_NAMESPACE,
   PROBE_SELECTOR,
   parseProbeLog,
   podProgress,
   probePodManifest,
   probeTargets,
+  runOwnerManifest,
+  runOwnerName,
   type ProbeLine,
   type ProbeTarget,
 } from '../../core/verify/probe.js';
@@ -36,7 +41,7 @@ import { createRetrier, type CloudSession } from '../cloud-session.js';
 import { pick } from '../config.js';
 import type { CommandContext } from '../context.js';
 import { emitReport } from '../output.js';
-import { buildRunReport, observeRegions } from '../pipeline.js';
+import { buildRunReport, observeRegions, type ObservedRegion } from '../pipeline.js';
 
 export interface VerifyOptions {
   clusters: string[];
@@ -54,7 +59,7 @@ export interface VerifyOptions {
 
 const POLL_MS = 400;
 
-function validate(opts: VerifyOptions, kubeconfigFile: string | undefined): void {
+function validate(opts: VerifyOptions, kubeconfigFile: readonly string[] | undefined): void {
   const problems: string[] = [];
   if (!opts.all && opts.clusters.length === 0)
     problems.push('Name a cluster: cce-harden verify --cluster <name|id> (or --all).');
@@ -81,6 +86,54 @@ function validate(opts: VerifyOptions, kubeconfigFile: string | undefined): void
 
 /** `cce-harden verify`: probe from pods that they cannot reach the API server. */
 export async function runVerify(ctx: CommandContext, opts: VerifyOptions): Promise<number> {
+  const kubeconfigFiles = kubeconfigFilesOf(ctx, opts);
+  const interrupt = interruptOnSigint(ctx);
+  try {
+    const observed = await observeRegions(ctx, {
+      clusters: opts.clusters,
+      all: opts.all,
+      withPreflight: false,
+    });
+    return await probeAndReport(ctx, opts, observed, kubeconfigFiles, interrupt.signal);
+  } finally {
+    interrupt.release();
+  }
+}
+
+/** Defaults of `cce-harden verify --cluster <id>` with no other flag. */
+export function defaultVerifyOptions(cluster: string): VerifyOptions {
+  return {
+    clusters: [cluster],
+    all: false,
+    endpoint: 'internal',
+    nodes: 'pool',
+    metadata: false,
+    image: DEFAULT_PROBE_IMAGE,
+    cleanup: false,
+    timeout: 120,
+  };
+}
+
+/**
+ * `verify` on what the caller already observed (the wizard, right after it changed a cluster):
+ * the same probes, report and exit code as `cce-harden verify`, without reading the region again.
+ */
+export async function verifyObserved(
+  ctx: CommandContext,
+  opts: VerifyOptions,
+  observed: { regions: ObservedRegion[]; failed: ClusterReport[] },
+): Promise<number> {
+  const kubeconfigFiles = kubeconfigFilesOf(ctx, opts);
+  const interrupt = interruptOnSigint(ctx);
+  try {
+    return await probeAndReport(ctx, opts, observed, kubeconfigFiles, interrupt.signal);
+  } finally {
+    interrupt.release();
+  }
+}
+
+/** The kubeconfig file(s) to use, if any; checks the options (usage errors, exit 64). */
+function kubeconfigFilesOf(ctx: CommandContext, opts: VerifyOptions): string[] | undefined {
   if (ctx.global.sandbox && opts.kubeconfig) {
     throw new UsageError(
       '--kubeconfig does not go with --sandbox: the sandbox issues its own kubeconfig for its emulated clusters.',
@@ -88,10 +141,19 @@ export async function runVerify(ctx: CommandContext, opts: VerifyOptions): Promi
   }
   // Under --sandbox a KUBECONFIG from the environment names a real cluster: never use it.
   const envKubeconfig = ctx.global.sandbox ? undefined : pick(ctx.env, 'kubeconfig');
-  const kubeconfigFile =
-    opts.kubeconfig ?? (envKubeconfig ? envKubeconfig.split(':').find(Boolean) : undefined);
-  validate(opts, kubeconfigFile);
+  // --kubeconfig names one file; KUBECONFIG may list several, merged as kubectl does.
+  const files = opts.kubeconfig
+    ? [opts.kubeconfig]
+    : envKubeconfig
+      ? envKubeconfig.split(path.delimiter).filter(Boolean)
+      : [];
+  const kubeconfigFiles = files.length > 0 ? files : undefined;
+  validate(opts, kubeconfigFiles);
+  return kubeconfigFiles;
+}
 
+/** Ctrl+C during a run aborts it; the probe pods are deleted before the exit. */
+function interruptOnSigint(ctx: CommandContext): { signal: AbortSignal; release: () => void } {
   const interrupt = new AbortController();
   const onSigint = () => {
     if (!interrupt.signal.aborted) {
@@ -100,38 +162,31 @@ export async function runVerify(ctx: CommandContext, opts: VerifyOptions): Promi
     }
   };
   process.on('SIGINT', onSigint);
-  try {
-    const { regions, failed } = await observeRegions(ctx, {
-      clusters: opts.clusters,
-      all: opts.all,
-      withPreflight: false,
-    });
-    const reports: ClusterReport[] = [];
-    for (const { session, observed } of regions) {
-      for (const obs of observed.clusters) {
-        const report = await verifyCluster(
-          ctx,
-          session,
-          obs,
-          opts,
-          kubeconfigFile,
-          interrupt.signal,
-        );
-        reports.push(report);
-        if (interrupt.signal.aborted)
-          throw new CancelledError('Interrupted; the probe pods were deleted.');
-      }
+  return { signal: interrupt.signal, release: () => process.off('SIGINT', onSigint) };
+}
+
+async function probeAndReport(
+  ctx: CommandContext,
+  opts: VerifyOptions,
+  { regions, failed }: { regions: ObservedRegion[]; failed: ClusterReport[] },
+  kubeconfigFile: readonly string[] | undefined,
+  interrupt: AbortSignal,
+): Promise<number> {
+  const reports: ClusterReport[] = [];
+  for (const { session, observed } of regions) {
+    for (const obs of observed.clusters) {
+      const report = await verifyCluster(ctx, session, obs, opts, kubeconfigFile, interrupt);
+      reports.push(report);
+      if (interrupt.aborted) throw new CancelledError('Interrupted; the probe pods were deleted.');
     }
-    const report = buildRunReport(ctx, [...reports, ...failed]);
-    await emitReport(ctx.io, report, ctx.output);
-    return report.status === 'error'
-      ? ExitCode.error
-      : report.status === 'drift'
-        ? ExitCode.drift
-        : ExitCode.ok;
-  } finally {
-    process.off('SIGINT', onSigint);
   }
+  const report = buildRunReport(ctx, [...reports, ...failed]);
+  await emitReport(ctx.io, report, ctx.output);
+  return report.status === 'error'
+    ? ExitCode.error
+    : report.status === 'drift'
+      ? ExitCode.drift
+      : ExitCode.ok;
 }
 
 /** What `check` would say of the cluster: the facts, group and rule verify starts from. */
@@ -144,13 +199,13 @@ async function openKube(
   session: CloudSession,
   obs: ClusterObservation,
   opts: VerifyOptions,
-  kubeconfigFile: string | undefined,
+  kubeconfigFile: readonly string[] | undefined,
 ): Promise<{ kube: KubeAccess; access: VerifyDetails['access'] }> {
   const { KubeClient } = await import('../../cloud/kube.js');
   const timeoutMs = Number(pick(ctx.env, 'timeout') ?? 15000);
   if (kubeconfigFile) {
     const kube = await KubeClient.open(
-      { kind: 'file', file: kubeconfigFile, context: opts.context },
+      { kind: 'file', files: kubeconfigFile, context: opts.context },
       { timeoutMs },
     );
     return { kube, access: 'kubeconfig' };
@@ -197,7 +252,7 @@ async function verifyCluster(
   session: CloudSession,
   obs: ClusterObservation,
   opts: VerifyOptions,
-  kubeconfigFile: string | undefined,
+  kubeconfigFile: readonly string[] | undefined,
   interrupt: AbortSignal,
 ): Promise<ClusterReport> {
   const checked = checkedReport(obs);
@@ -259,7 +314,16 @@ async function verifyCluster(
         message: 'The cluster has no Ready node to probe from.',
       });
     }
-    details.probes = await runProbes(ctx, kube, places, targets, opts, details, interrupt);
+    details.probes = await runProbes(
+      ctx,
+      kube,
+      places,
+      targets,
+      opts,
+      details,
+      interrupt,
+      report.findings,
+    );
     report.findings.push(...probeFindings(details.probes));
     report.status = verifyStatus(details.probes);
     if (
@@ -272,7 +336,7 @@ async function verifyCluster(
       report.findings.push({
         code: 'probe-pods-left',
         severity: 'warning',
-        message: `Could not delete ${details.cleanup.leftovers.join(', ')} in namespace ${PROBE_NAMESPACE}: run \`cce-harden verify --cluster ${facts.name} --cleanup\`.`,
+        message: `Could not delete ${details.cleanup.leftovers.join(', ')} in namespace ${PROBE_NAMESPACE}: run \`cce-harden verify --cluster ${facts.name} --cleanup\`.${details.cleanup.leftovers.some((l) => l.startsWith('configmap/')) ? '' : " Their owner (the run's ConfigMap) was deleted, so Kubernetes' garbage collector removes them too."}`,
       });
     }
   } catch (err) {
@@ -292,11 +356,13 @@ async function runProbes(
   opts: VerifyOptions,
   details: VerifyDetails,
   interrupt: AbortSignal,
+  findings: ClusterReport['findings'],
 ): Promise<ProbeResult[]> {
   if (places.length === 0) return [];
   const runId = randomBytes(4).toString('hex');
   const ns = PROBE_NAMESPACE;
   let createdNamespace = false;
+  let owner: { name: string; uid: string } | undefined;
   const created: { place: ProbePlace; name: string }[] = [];
   const outcomes = new Map<string, { lines: Map<string, ProbeLine> } | { error: string }>();
   const startedBy = `${safe(() => userInfo().username)}@${safe(() => hostname())}`.slice(0, 200);
@@ -309,6 +375,28 @@ async function runProbes(
       createdNamespace = true;
     }
     const deadline = Date.now() + opts.timeout * 1000;
+    const expiresAt = new Date(deadline + 60_000).toISOString();
+    // The run's owner first: every pod names it, and deleting it (last) collects any pod left.
+    const ownerName = runOwnerName(runId);
+    details.cleanup.created++;
+    try {
+      owner = {
+        name: ownerName,
+        uid: await kube.createConfigMap(
+          ns,
+          runOwnerManifest({ runId, namespace: ns, startedBy, expiresAt }),
+        ),
+      };
+    } catch (err) {
+      details.cleanup.created--;
+      // RBAC granted before the owner existed (pods only): run without it, and say so.
+      if (!(err instanceof AuthError && err.httpStatus === 403)) throw err;
+      findings.push({
+        code: 'probe-owner-forbidden',
+        severity: 'info',
+        message: `Kubernetes refused to create the run's owner (ConfigMap ${ownerName}) in namespace ${ns}: the probe pods run without an owner, found by their labels only. Grant create/get/list/delete on configmaps there (templates/verify-rbac.yaml).`,
+      });
+    }
     for (const [i, place] of places.entries()) {
       if (interrupt.aborted) break;
       const name = `cce-harden-verify-${runId}-${i}`;
@@ -327,7 +415,8 @@ async function runProbes(
             startedBy,
             taints: place.taints,
             activeDeadlineSeconds: opts.timeout + 30,
-            expiresAt: new Date(deadline + 60_000).toISOString(),
+            expiresAt,
+            owner,
           }),
         );
       } catch (err) {
@@ -371,6 +460,15 @@ async function runProbes(
         details.cleanup.leftovers.push(c.name);
       }
     }
+    // The owner goes last: were a pod not deleted above, the garbage collector removes it now.
+    if (owner) {
+      try {
+        await kube.deleteConfigMap(ns, owner.name);
+        details.cleanup.deleted++;
+      } catch {
+        details.cleanup.leftovers.push(`configmap/${owner.name}`);
+      }
+    }
     if (createdNamespace && details.cleanup.leftovers.length === 0) {
       await kube.deleteNamespace(ns).catch(() => undefined);
     }
@@ -380,20 +478,34 @@ async function runProbes(
   );
 }
 
+/**
+ * Leftovers of interrupted runs: probe pods found by their labels or by their owner (a run's
+ * ConfigMap), deleted first, then the owners. Nothing else in the namespace is touched.
+ */
 async function cleanupLeftovers(kube: KubeAccess, report: ClusterReport): Promise<ClusterReport> {
-  const names = (await kube.namespaceExists(PROBE_NAMESPACE))
-    ? await kube.listPods(PROBE_NAMESPACE, PROBE_SELECTOR)
-    : [];
+  const ns = PROBE_NAMESPACE;
+  const exists = await kube.namespaceExists(ns);
+  const owners = exists ? await kube.listConfigMaps(ns, OWNER_SELECTOR) : [];
+  const ownerUids = new Set(owners.map((o) => o.uid).filter(Boolean));
+  const byLabel = exists ? await kube.listPods(ns, PROBE_SELECTOR) : [];
+  const byOwner =
+    exists && ownerUids.size > 0
+      ? (await kube.listPods(ns, '')).filter((p) => p.ownerUids.some((u) => ownerUids.has(u)))
+      : [];
+  const pods = [...new Set([...byLabel, ...byOwner].map((p) => p.name))].sort();
   let deleted = 0;
-  for (const n of names) if ((await kube.deletePod(PROBE_NAMESPACE, n)) === 'deleted') deleted++;
+  for (const n of pods) if ((await kube.deletePod(ns, n)) === 'deleted') deleted++;
+  let ownersDeleted = 0;
+  for (const o of owners)
+    if ((await kube.deleteConfigMap(ns, o.name)) === 'deleted') ownersDeleted++;
   report.status = 'compliant';
   report.findings.push({
     code: 'probe-pods-removed',
     severity: 'info',
     message:
-      names.length === 0
-        ? `No probe pods left behind in namespace ${PROBE_NAMESPACE}.`
-        : `Deleted ${deleted} probe pod(s) left behind in namespace ${PROBE_NAMESPACE}: ${names.join(', ')}.`,
+      pods.length === 0 && owners.length === 0
+        ? `No probe pods left behind in namespace ${ns}.`
+        : `Deleted ${deleted} probe pod(s) left behind in namespace ${ns}${pods.length > 0 ? `: ${pods.join(', ')}` : ''}; and ${ownersDeleted} run owner(s) (ConfigMap)${owners.length > 0 ? `: ${owners.map((o) => o.name).join(', ')}` : ''}.`,
   });
   return report;
 }

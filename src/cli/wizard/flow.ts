@@ -6,7 +6,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { CloudError, NotFoundError, UsageError } from '../../core/errors.js';
+import { CancelledError, CloudError, NotFoundError, UsageError } from '../../core/errors.js';
 import { ExitCode } from '../../core/exit-codes.js';
 import { networkForContainerMode } from '../../core/iptables.js';
 import {
@@ -22,8 +22,11 @@ import type { Work } from '../../core/runner.js';
 import { matchEniGroups } from '../../core/security-group.js';
 import { makeColors, printable, type Colors } from '../../render/colors.js';
 import { renderText } from '../../render/text.js';
+import { quote } from 'shell-quote';
 import { changeObserved } from '../commands/harden.js';
 import { installObserved, renderModel } from '../commands/iptables.js';
+import { defaultVerifyOptions, verifyObserved } from '../commands/verify.js';
+import { pick, resolveCredentials } from '../config.js';
 import type { CommandContext } from '../context.js';
 import { buildRunReport, observeRegions, type ObservedRegion } from '../pipeline.js';
 import { TEMPLATES_DIR } from '../templates-dir.js';
@@ -76,24 +79,36 @@ export async function runWizardFlow(ctx: CommandContext, flags: WizardFlags): Pr
   }
 }
 
-/** Credentials first: no question is worth answering if the first cloud call cannot be made. */
+/**
+ * Credentials first: no question is worth answering if the first cloud call cannot be made. The
+ * check is the run's own credential chain (access keys -> OIDC federation -> instance metadata),
+ * and the wizard names the source it found; the metadata service, which is only a guess when
+ * nothing is configured, is asked once here (with its short connect timeout).
+ */
 async function preflight(s: Session, flags: WizardFlags): Promise<number> {
   const { ctx } = s;
   if (ctx.global.sandbox) return askAndRun(s, flags);
   const missing = missingSettings(ctx.env, ctx.global);
-  if (missing.credentials.length === 0) {
+  const found = await credentialSource(s);
+  // With credentials, only a project id whose IAM look-up is switched off can still be missing.
+  const stillMissing = found.source
+    ? missing.credentials.filter((m) => m.variable === 'HUAWEICLOUD_SDK_PROJECT_ID')
+    : missing.credentials;
+  if (found.source) s.say(s.colors.dim(`Credentials: ${found.source}.`));
+  if (found.source && stillMissing.length === 0) {
     if (missing.region) {
       s.say(
         `No region is set; you will be asked for one. To skip that next time, add to ${path.join(ctx.io.cwd, '.env')}:`,
       );
       s.say(envInstructions([missing.region]).join('\n'));
-      s.say();
     }
+    s.say();
     return askAndRun(s, flags);
   }
-  const all = [...missing.credentials, ...(missing.region ? [missing.region] : [])];
+  for (const problem of found.problems) s.say(s.colors.yellow(problem));
+  const all = [...stillMissing, ...(missing.region ? [missing.region] : [])];
   s.say(
-    `cce-harden needs Huawei Cloud credentials to read your clusters. Set these in ${path.join(ctx.io.cwd, '.env')} (or the environment):`,
+    `cce-harden needs ${found.source ? 'a project id' : 'Huawei Cloud credentials'} to read your clusters. Set these in ${path.join(ctx.io.cwd, '.env')} (or the environment):`,
   );
   s.say(envInstructions(all).join('\n'));
   s.say(
@@ -114,6 +129,27 @@ async function preflight(s: Session, flags: WizardFlags): Promise<number> {
   return runInSandbox({ ...ctx, global: { ...ctx.global, sandbox: true } }, (sandboxCtx) =>
     askAndRun({ ...s, ctx: sandboxCtx }, flags),
   );
+}
+
+/** The credential chain's source, described (never a value), or why there is none. */
+async function credentialSource(
+  s: Session,
+): Promise<{ source: string | null; problems: string[] }> {
+  const choice = resolveCredentials(s.ctx.env, (m) => s.ctx.ui.debug(m));
+  const provider = choice.provider;
+  if (!provider) return { source: null, problems: choice.problems };
+  if (provider.source !== 'metadata') return { source: provider.description, problems: [] };
+  try {
+    await s.ctx.ui.step(`Asking ${provider.description} for credentials`, () => provider.get());
+    return { source: provider.description, problems: [] };
+  } catch (err) {
+    if (err instanceof CancelledError) throw err;
+    // Nothing configured and no metadata service: the usual case on a laptop. A service that was
+    // named explicitly and did not give credentials is worth saying why.
+    const why = err instanceof Error ? err.message : String(err);
+    s.ctx.ui.debug(`credentials: ${why}`);
+    return { source: null, problems: pick(s.ctx.env, 'metadataEndpoint') ? [why] : [] };
+  }
 }
 
 async function askRegion(s: Session): Promise<string> {
@@ -227,20 +263,64 @@ function sayFacts(s: Session, seen: Seen): void {
   }
 }
 
-function sayVerify(
+function verifyCommand(s: Session, cluster: string, region: string): string {
+  return `cce-harden verify ${quote(['--cluster', cluster, '--region', region])}${s.ctx.global.sandbox ? ' --sandbox' : ''}`;
+}
+
+/** How to prove it from a pod: `cce-harden verify`, or by hand with kubectl. */
+function sayVerifyLater(
   s: Session,
-  apiServer: { ip: string; port: number } | null,
-  where: string,
+  facts: { name: string; apiServer: { ip: string; port: number } | null },
+  region: string,
+  who: string,
+  when = '',
 ): void {
-  if (!apiServer) return;
   s.say();
-  s.say(s.colors.bold('Verify from a pod') + ` ${where}: this must fail (time out or be refused):`);
-  s.say(`  ${verifyFromPodCommand(apiServer)}`);
+  s.say(
+    `${s.colors.bold('Verify from inside the cluster')}${when}: ${who} try to reach the API server (cce-harden verify deletes them afterwards).`,
+  );
+  s.say(`  ${verifyCommand(s, facts.name, region)}`);
+  if (!facts.apiServer) return;
+  s.say(s.colors.dim(`  or by hand: ${verifyFromPodCommand(facts.apiServer)}`));
   s.say(
     s.colors.dim(
       `  or: kubectl apply -f ${new URL('verify-pod.yaml', TEMPLATES_DIR).pathname} (set the address in it first)`,
     ),
   );
+}
+
+/**
+ * After the change: offer `cce-harden verify` now, through the verify command's own code, on
+ * what the wizard already observed (the facts and the region's session; a Turbo group's rules are
+ * read again since they just changed). Declined, it shows the command for later. The exit code is
+ * then verify's: 0 every probe blocked, 2 a pod reached the API server, 1 it could not verify.
+ */
+async function offerVerify(
+  s: Session,
+  obs: ClusterObservation,
+  observed: ObservedRegion,
+  where: string,
+): Promise<number> {
+  const facts = obs.facts;
+  // A Ctrl+C held back during the write means: stop there, not start something new.
+  if (!facts || s.guard.cancelRequested) return ExitCode.ok;
+  sayVerifyLater(s, facts, observed.session.region, `probe pods ${where}`);
+  const now = await s.ask.confirm('Run cce-harden verify now?', true);
+  if (!now) {
+    s.say(`To verify later, run: ${verifyCommand(s, facts.name, observed.session.region)}`);
+    return ExitCode.ok;
+  }
+  const fresh = obs.kind === 'turbo' ? await reobserve(observed.session.ports, obs) : obs;
+  const ctx: CommandContext = {
+    ...s.ctx,
+    command: 'verify',
+    global: { ...s.ctx.global, region: observed.session.region, out: undefined },
+    output: { ...s.ctx.output, out: undefined },
+  };
+  return verifyObserved(ctx, defaultVerifyOptions(facts.id), {
+    regions: [{ session: observed.session, observed: { ...observed.observed, clusters: [fresh] } }],
+    failed: [],
+  });
 }
 
 /** After a confirmed change, a Ctrl+C was held back; say what happened to it. */
@@ -331,13 +411,8 @@ async function hardenTurbo(
     freshBeforeWrite,
   );
   sayHeldBackCancel(s);
-  if (code === ExitCode.ok)
-    sayVerify(
-      s,
-      current.report.apiServer,
-      'bound to the ENI group (any pod on container networking)',
-    );
-  return code;
+  if (code !== ExitCode.ok) return code;
+  return offerVerify(s, obs, observed, 'bound to the ENI group (one per node pool)');
 }
 
 /**
@@ -460,15 +535,17 @@ async function hardenStandard(
     code = await installObserved(runCtx, run.install, obs, observed);
     sayHeldBackCancel(s);
   }
-  if (code === ExitCode.ok) {
-    sayVerify(
+  if (code !== ExitCode.ok) return code;
+  // The pools' block reaches new nodes only: existing ones show as open until the script ran there.
+  if (run.install)
+    return offerVerify(
       s,
-      seen.report.apiServer,
-      run.render
-        ? 'on a node after running the script there'
-        : 'on a node added to the pool from now on',
+      obs,
+      observed,
+      'on every node (the nodes that exist now, until the script ran on them, show as reachable)',
     );
-  }
+  // Only the script: the nodes have not run it yet, so a probe now would only find them open.
+  sayVerifyLater(s, facts, region, 'probe pods on every node', ' once the script ran on the nodes');
   return code;
 }
 

@@ -28,7 +28,20 @@ export interface KubeAccess {
   createPod(ns: string, manifest: Record<string, unknown>): Promise<void>;
   readPodStatus(ns: string, name: string): Promise<PodStatusView>;
   readPodLog(ns: string, name: string): Promise<string>;
-  listPods(ns: string, labelSelector: string): Promise<string[]>;
+  /** Pods of the namespace matching the selector (empty: all), with the uids of their owners. */
+  listPods(ns: string, labelSelector: string): Promise<KubeObjectRef[]>;
   /** 'gone' when it was already deleted. */
   deletePod(ns: string, name: string): Promise<'deleted' | 'gone'>;
+  /** Creates a ConfigMap and returns its uid (the owner of a run's pods). */
+  createConfigMap(ns: string, manifest: Record<string, unknown>): Promise<string>;
+  listConfigMaps(ns: string, labelSelector: string): Promise<KubeObjectRef[]>;
+  deleteConfigMap(ns: string, name: string): Promise<'deleted' | 'gone'>;
+}
+
+/** An object as listed: its name, uid, labels and the uids its ownerReferences name. */
+export interface KubeObjectRef {
+  name: string;
+  uid: string;
+  labels: Record<string, string>;
+  ownerUids: string[];
 }

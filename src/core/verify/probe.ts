@@ -14,6 +14,10 @@ export const COMPONENT = 'verify-probe';
 export const RUN_LABEL = 'cce-harden.io/verify-run';
 /** Label selector for every pod any verify run created. */
 export const PROBE_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY},${COMPONENT_LABEL}=${COMPONENT}`;
+/** Component label of the per-run ConfigMap that owns the run's probe pods. */
+export const OWNER_COMPONENT = 'verify-run';
+/** Label selector for every run owner (ConfigMap) any verify run created. */
+export const OWNER_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY},${COMPONENT_LABEL}=${OWNER_COMPONENT}`;
 /** The variable the probe script reads its targets from: `name=ip:port name=ip:port ...`. */
 export const PROBE_TARGETS_ENV = 'CCE_HARDEN_PROBE_TARGETS';
 /** A small public image with `sh` and `curl`; mirror it to SWR for clusters without internet. */
@@ -141,6 +145,45 @@ export interface ProbePodOptions {
   activeDeadlineSeconds: number;
   /** ISO time after which a leftover is certainly stale. */
   expiresAt: string;
+  /** The run's ConfigMap: the pod's owner, so deleting it garbage-collects the pod. */
+  owner?: { name: string; uid: string } | undefined;
+}
+
+/** Name of the ConfigMap that owns the probe pods of one run. */
+export function runOwnerName(runId: string): string {
+  return `cce-harden-verify-${runId}`;
+}
+
+/**
+ * The per-run ConfigMap in the probe namespace. The run's pods name it in `ownerReferences`:
+ * deleting it (last, after the pods) lets Kubernetes' garbage collector remove any pod that is
+ * still there, and a leftover is found by its labels or by its owner.
+ */
+export function runOwnerManifest(o: {
+  runId: string;
+  namespace: string;
+  startedBy: string;
+  expiresAt: string;
+}): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: runOwnerName(o.runId),
+      namespace: o.namespace,
+      labels: {
+        [MANAGED_BY_LABEL]: MANAGED_BY,
+        [COMPONENT_LABEL]: OWNER_COMPONENT,
+        [RUN_LABEL]: o.runId,
+      },
+      annotations: {
+        'cce-harden.io/started-by': o.startedBy,
+        'cce-harden.io/expires-at': o.expiresAt,
+        'cce-harden.io/cleanup': 'cce-harden verify --cleanup',
+      },
+    },
+    data: { runId: o.runId },
+  };
 }
 
 /**
@@ -180,6 +223,13 @@ export function probePodManifest(o: ProbePodOptions): Record<string, unknown> {
         'cce-harden.io/expires-at': o.expiresAt,
         'cce-harden.io/cleanup': 'cce-harden verify --cleanup',
       },
+      ...(o.owner
+        ? {
+            ownerReferences: [
+              { apiVersion: 'v1', kind: 'ConfigMap', name: o.owner.name, uid: o.owner.uid },
+            ],
+          }
+        : {}),
     },
     spec: {
       restartPolicy: 'Never',

@@ -5,6 +5,7 @@ import {
   kubeOf,
   newUid,
   type KubeClusterState,
+  type KubeConfigMap,
   type KubeNodeState,
   type KubePod,
 } from './kube-world.js';
@@ -399,6 +400,7 @@ export function handleKube(world: World, clusterId: string, req: KubeRequest): K
   if (!found) return status(404, 'NotFound', `no cluster ${clusterId}`);
   const { project, wc } = found;
   const kube = kubeOf(world, project, wc);
+  collectGarbage(kube);
   const nowMs = req.now.getTime();
   const parts = req.path.split('/').filter(Boolean).map(decodeURIComponent);
   const m = req.method;
@@ -468,6 +470,14 @@ export function handleKube(world: World, clusterId: string, req: KubeRequest): K
             shortNames: ['po'],
           },
           { name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] },
+          {
+            name: 'configmaps',
+            singularName: 'configmap',
+            namespaced: true,
+            kind: 'ConfigMap',
+            verbs: ['create', 'delete', 'get', 'list'],
+            shortNames: ['cm'],
+          },
           {
             name: 'services',
             singularName: 'service',
@@ -576,6 +586,7 @@ export function handleKube(world: World, clusterId: string, req: KubeRequest): K
       if (!ns) return notFound('namespaces', name);
       kube.namespaces = kube.namespaces.filter((n) => n !== ns);
       kube.pods = kube.pods.filter((p) => p.metadata.namespace !== name);
+      kube.configMaps = (kube.configMaps ?? []).filter((c) => c.metadata.namespace !== name);
       return { status: 200, body: { ...nsObj(ns), status: { phase: 'Terminating' } } };
     }
   }
@@ -643,6 +654,10 @@ export function handleKube(world: World, clusterId: string, req: KubeRequest): K
           : notFound('endpointslices.discovery.k8s.io', rest[0] ?? ''))
       );
     }
+    if (resource === 'configmaps' && nsMatch.group === '') {
+      const reply = configMaps(world, kube, req, ns, rest, deny);
+      if (reply) return reply;
+    }
     if (resource === 'pods') {
       const namespace = kube.namespaces.find((n) => n.name === ns);
       if (rest.length === 0 && m === 'GET') {
@@ -676,6 +691,8 @@ export function handleKube(world: World, clusterId: string, req: KubeRequest): K
             'Invalid',
             `Pod "${name}" is invalid: spec.containers: Required value`,
           );
+        const refsProblem = ownerReferencesProblem(b.metadata?.ownerReferences);
+        if (refsProblem) return status(422, 'Invalid', `Pod "${name}" is invalid: ${refsProblem}`);
         if (kube.pods.some((p) => p.metadata.namespace === ns && p.metadata.name === name))
           return status(409, 'AlreadyExists', `pods "${name}" already exists`, {
             name,
@@ -739,6 +756,138 @@ export function handleKube(world: World, clusterId: string, req: KubeRequest): K
     }
   }
   return status(404, 'NotFound', 'the server could not find the requested resource');
+}
+
+/** What a pod's `metadata.ownerReferences` must look like (apiVersion, kind, name, uid). */
+function ownerReferencesProblem(refs: unknown): string | null {
+  if (refs === undefined) return null;
+  if (!Array.isArray(refs)) return 'metadata.ownerReferences: must be a list';
+  for (const [i, r] of refs.entries()) {
+    const o = (r ?? {}) as Record<string, unknown>;
+    for (const k of ['apiVersion', 'kind', 'name', 'uid'])
+      if (typeof o[k] !== 'string' || o[k] === '')
+        return `metadata.ownerReferences[${i}].${k}: Required value`;
+  }
+  return null;
+}
+
+/** The kinds of owner the emulator serves (and so can tell are gone). */
+const OWNER_KINDS = new Set(['v1/ConfigMap', 'v1/Pod']);
+
+/**
+ * The garbage collector (background cascading deletion): a pod all of whose owners are gone is
+ * deleted. An owner is looked up by uid in the pod's namespace; a reference to a kind the emulator
+ * does not serve keeps the pod, as an owner that may exist.
+ */
+export function collectGarbage(kube: KubeClusterState): void {
+  const uids = new Set<string>([
+    ...(kube.configMaps ?? []).map((c) => `${c.metadata.namespace}/${c.metadata.uid}`),
+    ...kube.pods.map((p) => `${p.metadata.namespace}/${p.metadata.uid}`),
+  ]);
+  const orphaned = (p: KubePod): boolean => {
+    const refs = (p.metadata.ownerReferences ?? []) as Record<string, unknown>[];
+    if (refs.length === 0) return false;
+    return refs.every(
+      (r) =>
+        OWNER_KINDS.has(`${String(r['apiVersion'])}/${String(r['kind'])}`) &&
+        !uids.has(`${p.metadata.namespace}/${String(r['uid'])}`),
+    );
+  };
+  if (kube.pods.some(orphaned)) kube.pods = kube.pods.filter((p) => !orphaned(p));
+}
+
+function configMapInNamespace(
+  kube: KubeClusterState,
+  ns: string,
+  name: string,
+): KubeConfigMap | undefined {
+  return (kube.configMaps ?? []).find(
+    (c) => c.metadata.namespace === ns && c.metadata.name === name,
+  );
+}
+
+const MAX_CONFIG_MAPS = 500;
+
+/** ConfigMaps: create, get, list (label selectors), delete (the owner's pods are then collected). */
+function configMaps(
+  world: World,
+  kube: KubeClusterState,
+  req: KubeRequest,
+  ns: string,
+  rest: string[],
+  deny: (verb: string, resource: string, ns: string | null, name?: string) => KubeReply | null,
+): KubeReply | null {
+  const m = req.method;
+  if (rest.length === 0 && m === 'GET') {
+    const selector = req.query.get('labelSelector');
+    return (
+      deny('list', 'configmaps', ns) ??
+      list(
+        'ConfigMapList',
+        (kube.configMaps ?? []).filter(
+          (c) => c.metadata.namespace === ns && matchesSelector(c.metadata.labels, selector),
+        ),
+      )
+    );
+  }
+  if (rest.length === 0 && m === 'POST') {
+    const denied = deny('create', 'configmaps', ns);
+    if (denied) return denied;
+    if (!kube.namespaces.some((n) => n.name === ns)) return notFound('namespaces', ns);
+    const b = req.body as {
+      metadata?: {
+        name?: string;
+        labels?: Record<string, string>;
+        annotations?: Record<string, string>;
+      };
+      data?: Record<string, unknown>;
+    } | null;
+    const name = b?.metadata?.name;
+    if (!name || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) || name.length > 253)
+      return status(422, 'Invalid', `ConfigMap "${name ?? ''}" is invalid: metadata.name`);
+    if (configMapInNamespace(kube, ns, name))
+      return status(409, 'AlreadyExists', `configmaps "${name}" already exists`, {
+        name,
+        kind: 'configmaps',
+      });
+    if ((kube.configMaps ?? []).length >= MAX_CONFIG_MAPS)
+      return status(403, 'Forbidden', `configmaps "${name}" is forbidden: exceeded quota`);
+    const data: Record<string, string> = {};
+    for (const [k, v] of Object.entries(b.data ?? {})) if (typeof v === 'string') data[k] = v;
+    const cm: KubeConfigMap = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name,
+        namespace: ns,
+        uid: newUid(world, 'configmap'),
+        ...(b.metadata?.labels ? { labels: b.metadata.labels } : {}),
+        ...(b.metadata?.annotations ? { annotations: b.metadata.annotations } : {}),
+        creationTimestamp: req.now.toISOString(),
+        resourceVersion: String(req.now.getTime()),
+      },
+      data,
+    };
+    (kube.configMaps ??= []).push(cm);
+    return { status: 201, body: cm };
+  }
+  const name = rest[0] ?? '';
+  const cm = configMapInNamespace(kube, ns, name);
+  if (rest.length === 1 && m === 'GET')
+    return (
+      deny('get', 'configmaps', ns, name) ??
+      (cm ? { status: 200, body: cm } : notFound('configmaps', name))
+    );
+  if (rest.length === 1 && m === 'DELETE') {
+    const denied = deny('delete', 'configmaps', ns, name);
+    if (denied) return denied;
+    if (!cm) return notFound('configmaps', name);
+    kube.configMaps = (kube.configMaps ?? []).filter((c) => c !== cm);
+    // Background propagation: the dependents go right after the owner (before the next answer).
+    collectGarbage(kube);
+    return { status: 200, body: cm };
+  }
+  return null;
 }
 
 function forbiddenPss(name: string, violations: string[]): KubeReply {

@@ -19,6 +19,8 @@ export interface KubeClusterState {
   namespaces: KubeNamespace[];
   /** Pod objects as served (metadata, spec, status). */
   pods: KubePod[];
+  /** ConfigMaps as served (absent in worlds saved before they were emulated). */
+  configMaps?: KubeConfigMap[];
   /** "verb resource", e.g. "create pods", "get pods/log", "list nodes": answered 403. */
   forbidden: string[];
   /** Images that cannot be pulled; "*" = every image. */
@@ -84,6 +86,21 @@ export interface KubePod {
   status: Record<string, unknown>;
   /** Not served: the log the "container" wrote, and when the pod was created (ms). */
   sandbox: { log: string; createdMs: number; node: string | null; podIp: string | null };
+}
+
+export interface KubeConfigMap {
+  apiVersion: 'v1';
+  kind: 'ConfigMap';
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    creationTimestamp: string;
+    resourceVersion: string;
+  };
+  data: Record<string, string>;
 }
 
 export const DEFAULT_SERVICE_IP = '10.247.0.1';
@@ -195,6 +212,7 @@ export function defaultKubeState(wc: WorldCluster, clusterIndex: number): KubeCl
       creationTimestamp: wc.cluster.metadata['creationTimestamp'] as string,
     })),
     pods: [],
+    configMaps: [],
     forbidden: [],
     failImages: [],
     unschedulable: false,
