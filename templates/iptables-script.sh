@@ -1,8 +1,7 @@
 #!/bin/sh
 # cce-harden: reject traffic from the container CIDRs ({{network}} network, {{chain}} chain) to the
 # kube-apiserver on this CCE node; run as root, again at any time. How it works: docs/iptables.md.
-set -eu
-[ "$(id -u)" = 0 ] || { echo "cce-harden: this script must run as root (try: sudo sh $0)" >&2; exit 1; }
+{{preamble}}
 command -v iptables >/dev/null 2>&1 || { echo "cce-harden: iptables not found on PATH; install the iptables package and run again" >&2; exit 1; }
 
 {{block}}

@@ -1,7 +1,6 @@
 #!/bin/sh
 # cce-harden: apply the iptables rules, keep them in /etc/rc.local; see cce-harden docs/iptables.md
-set -eu
-[ "$(id -u)" = 0 ] || { echo "cce-harden: this script must run as root" >&2; exit 1; }
+{{preamble}}
 rc=${CCE_HARDEN_RC_LOCAL:-/etc/rc.local}
 [ ! -L "$rc" ] || rc=$(readlink -f "$rc")
 w=$(mktemp -d) t=

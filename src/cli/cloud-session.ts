@@ -1,7 +1,7 @@
 import type { CloudConfig } from '../cloud/clients.js';
 import type { Retrier } from '../cloud/retry.js';
 import type { RunPorts } from '../core/runner.js';
-import { durationMs, pick } from './config.js';
+import type { EnvSettings } from './config.js';
 import type { Ui } from './ui.js';
 
 /** The cloud side of one region: adapters over the SDK clients, sharing one Retrier per run. */
@@ -39,17 +39,12 @@ export async function openCloudSession(
   };
 }
 
-export async function createRetrier(
-  ui: Ui,
-  env: Record<string, string | undefined>,
-): Promise<Retrier> {
+export async function createRetrier(ui: Ui, env: EnvSettings): Promise<Retrier> {
   const { Retrier } = await import('../cloud/retry.js');
-  const base = durationMs(env, 'retryBase');
-  const timeout = durationMs(env, 'timeout');
+  const base = env.retryBaseMs;
+  const timeout = env.timeoutMs;
   return new Retrier({
-    ...(pick(env, 'retryBase') !== undefined
-      ? { baseDelayMs: base, maxDelayMs: Math.max(base * 16, 100) }
-      : {}),
+    ...(base !== undefined ? { baseDelayMs: base, maxDelayMs: Math.max(base * 16, 100) } : {}),
     // Each call ends within its deadline; one operation, retries included, within four of them.
     attemptTimeoutMs: timeout,
     maxTotalMs: 4 * timeout,

@@ -1,5 +1,5 @@
-import type { OutputSettings } from './output.js';
-import type { Io } from './io.js';
+import type { Config } from './config.js';
+import type { OutputSettings, ResultSink } from './output.js';
 import type { Ui } from './ui.js';
 
 /** Options every command accepts (the contract's global flags). */
@@ -20,11 +20,16 @@ export interface GlobalOptions {
 
 /** What a command handler receives; handlers never read globals. */
 export interface CommandContext {
-  io: Io;
-  /** Environment merged with .env (and the sandbox's settings under --sandbox). */
-  env: Record<string, string | undefined>;
+  /** The working directory (relative paths the wizard asks for are resolved against it). */
+  cwd: string;
+  /** Flags and environment (merged with .env), validated once; the sandbox's under --sandbox. */
+  config: Config;
+  /** The global flags, settled (`config.global`, or a narrower scope the wizard picked). */
   global: GlobalOptions;
+  /** The message sink: messages, progress, prompts (stderr). */
   ui: Ui;
+  /** The result sink: the report, a rendered script (stdout or --out). */
+  out: ResultSink;
   output: OutputSettings;
   command: string;
 }

@@ -1,8 +1,7 @@
 import type { RunReport } from '../core/report.js';
 import type { Redactor } from '../core/text-safety.js';
 import { makeColors } from '../render/colors.js';
-import type { Io } from './io.js';
-import { writeOutputFile, writeStream } from './write-file.js';
+import { writeOutputFile, writeStream, type WrittenFile } from './write-file.js';
 
 export const OUTPUT_FORMATS = ['text', 'json', 'table', 'prometheus', 'junit'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -49,33 +48,65 @@ export async function renderReport(
 }
 
 /**
- * The result sink: a report leaves through here, a rendered script through writeStream. Results go to stdout,
- * or to --out (cli/write-file.ts: atomic for a regular file, so a reader such as
- * node_exporter's textfile collector never sees half a file; written directly to a device).
+ * A JSON report on stdout, written in pieces of about 64 KiB as it is rendered (one piece per
+ * cluster, render/json.ts): a fleet's document is never held whole. Byte for byte renderJson.
  */
-export async function emitReport(io: Io, report: RunReport, s: OutputSettings): Promise<void> {
-  if (s.format === 'json' && !s.out) {
-    // A fleet's document is written in pieces of about 64 KiB as it is rendered, never held whole.
-    const { renderJsonChunks } = await import('../render/json.js');
-    let batch = '';
-    for (const chunk of renderJsonChunks(report)) {
-      batch += chunk;
-      if (batch.length >= 65536) {
-        await writeStream(io.stdout, batch);
-        batch = '';
-      }
+async function writeJsonInPieces(stdout: NodeJS.WritableStream, report: RunReport): Promise<void> {
+  const { renderJsonChunks } = await import('../render/json.js');
+  let batch = '';
+  for (const chunk of renderJsonChunks(report)) {
+    batch += chunk;
+    if (batch.length >= 65536) {
+      await writeStream(stdout, batch);
+      batch = '';
     }
-    await writeStream(io.stdout, batch);
-    return;
   }
-  const text = await renderReport(report, s, Date.now());
-  if (s.out) {
-    await writeOutputFile(s.out, s.redact ? s.redact(text) : text, {
-      mode: 0o644,
-      force: Boolean(s.force),
-      confirmReplace: s.confirmReplace,
-    });
-    return;
-  }
-  await writeStream(io.stdout, text);
+  await writeStream(stdout, batch);
+}
+
+/**
+ * The result sink: everything a command produces as its result leaves through here. Results go
+ * to stdout, or to --out (cli/write-file.ts: atomic for a regular file, so a reader such as
+ * node_exporter's textfile collector never sees half a file; written directly to a device).
+ * Messages, progress and prompts go to the message sink instead (cli/ui.ts, stderr).
+ */
+export interface ResultSink {
+  /** The run's report in the chosen format, to stdout or --out. */
+  report(report: RunReport): Promise<void>;
+  /** A JSON document on stdout (a report with more parts, or the error document). */
+  document(doc: RunReport): Promise<void>;
+  /** A result that is text already (a rendered script, export lines), on stdout. */
+  text(text: string): Promise<void>;
+  /** A result written to a file the command line names (a rendered script with --out). */
+  file(path: string, text: string, mode: number): Promise<WrittenFile>;
+}
+
+export function createResultSink(
+  stdout: NodeJS.WritableStream,
+  s: Omit<OutputSettings, 'format'> & { format: OutputFormat },
+): ResultSink {
+  const redact = (text: string) => (s.redact ? s.redact(text) : text);
+  return {
+    async report(report) {
+      if (s.format === 'json' && !s.out) return writeJsonInPieces(stdout, report);
+      const text = await renderReport(report, s, Date.now());
+      if (s.out) {
+        await writeOutputFile(s.out, redact(text), {
+          mode: 0o644,
+          force: Boolean(s.force),
+          confirmReplace: s.confirmReplace,
+        });
+        return;
+      }
+      await writeStream(stdout, text);
+    },
+    document: (doc) => writeJsonInPieces(stdout, doc),
+    text: (text) => writeStream(stdout, text),
+    file: (path, text, mode) =>
+      writeOutputFile(path, redact(text), {
+        mode,
+        force: Boolean(s.force),
+        confirmReplace: s.confirmReplace,
+      }),
+  };
 }

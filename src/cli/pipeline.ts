@@ -13,13 +13,7 @@ import { runPlan, type RunHooks, type RunOutcome, type Work } from '../core/runn
 import { makeColors } from '../render/colors.js';
 import { renderText } from '../render/text.js';
 import { createRetrier, openCloudSession, type CloudSession } from './cloud-session.js';
-import {
-  parseRegions,
-  pick,
-  projectLookupEnabled,
-  resolveCloudConfig,
-  resolveCredentials,
-} from './config.js';
+import { parseRegions, resolveCloudConfig, resolveCredentials } from './config.js';
 import type { CommandContext } from './context.js';
 import { RunProjects } from './projects.js';
 import { standardFactsBuilder } from './standard-facts.js';
@@ -44,7 +38,7 @@ export interface ObserveRequest {
 
 /** Regions to work on: --region (comma-separated), else HUAWEICLOUD_SDK_REGION. */
 export function selectRegions(ctx: CommandContext, all: boolean): string[] {
-  const regions = parseRegions(ctx.global.region ?? pick(ctx.env, 'region'));
+  const regions = parseRegions(ctx.global.region ?? ctx.config.env.region);
   if (regions.length > 1 && !all) {
     throw new UsageError(
       `Several regions were given (${regions.join(', ')}) but clusters are named one region at a time.`,
@@ -61,19 +55,12 @@ export async function observeRegions(
 ): Promise<{ regions: ObservedRegion[]; failed: ClusterReport[] }> {
   const regions = selectRegions(ctx, req.all);
   // Resolve every region's settings first: a usage problem is reported before any call.
-  const projectIdLookup = projectLookupEnabled(ctx.env);
   // One credential provider for every region: temporary credentials are fetched and refreshed once.
-  const credentials = resolveCredentials(ctx.env, (m) => ctx.ui.debug(m));
+  const credentials = resolveCredentials(ctx.config.env, (m) => ctx.ui.debug(m));
   const configs = regions.map((region) =>
-    resolveCloudConfig(
-      ctx.env,
-      { region: ctx.global.region ? region : undefined, projectId: ctx.global.projectId },
-      region || undefined,
-      undefined,
-      { projectIdLookup, credentials },
-    ),
+    resolveCloudConfig(ctx.config, region || undefined, { credentials }),
   );
-  const retrier = await createRetrier(ctx.ui, ctx.env);
+  const retrier = await createRetrier(ctx.ui, ctx.config.env);
   const provider = credentials.provider;
   if (provider) {
     ctx.ui.debug(`credentials: ${provider.description}`);
@@ -81,7 +68,7 @@ export async function observeRegions(
     await retrier.run('GetCredentials', () => provider.get());
   }
   // Regions without a configured project id get it from IAM, read-only, once per run.
-  const projects = new RunProjects(ctx.env, retrier);
+  const projects = new RunProjects(ctx.config.env.iamEndpoint, retrier);
   const standardFacts = await standardFactsBuilder(req.portOnly ?? false, req.ports);
   const securityGroupId = 'securityGroupId' in req ? req.securityGroupId : ctx.global.securityGroup;
   const observed: ObservedRegion[] = [];

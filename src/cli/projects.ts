@@ -1,7 +1,6 @@
 import type { CloudConfig } from '../cloud/clients.js';
 import type { IamProjectResolver } from '../cloud/iam.js';
 import type { Retrier } from '../cloud/retry.js';
-import { pick } from './config.js';
 
 /**
  * Project ids per region for a run: the configured mapping first; a region left without one (only
@@ -12,7 +11,8 @@ export class RunProjects {
   private resolver: Promise<IamProjectResolver> | undefined;
 
   constructor(
-    private readonly env: Record<string, string | undefined>,
+    /** CCE_HARDEN_IAM_ENDPOINT; the global IAM endpoint when undefined. */
+    private readonly iamEndpoint: string | undefined,
     private readonly retrier: Retrier,
   ) {}
 
@@ -30,7 +30,7 @@ export class RunProjects {
         new IamProjectResolver(
           {
             credentials: config.credentials,
-            endpoint: pick(this.env, 'iamEndpoint'),
+            endpoint: this.iamEndpoint,
             timeoutMs: config.timeoutMs,
             userAgent: config.userAgent,
           },

@@ -13,6 +13,10 @@ export interface Ui {
   info(message: string): void;
   /** Text the person must see (the plan before a question, the wizard's lines). */
   say(text?: string): void;
+  /** A failure or usage message: always shown, control sequences stripped. */
+  problem(message: string): void;
+  /** Where prompts read and write (the wizard's questions use them too). */
+  readonly prompt: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream };
   debug(message: string): void;
   step<T>(text: string, work: () => Promise<T>): Promise<T>;
   confirm(message: string, defaultYes: boolean): Promise<boolean>;
@@ -29,10 +33,14 @@ export function isPromptExit(err: unknown): boolean {
   return err instanceof Error && err.name === 'ExitPromptError';
 }
 
-export function createUi(io: Io, settings: UiSettings): Ui {
+export function createUi(io: Pick<Io, 'stdin' | 'stderr'>, settings: UiSettings): Ui {
   const interactive = Boolean(io.stdin.isTTY && io.stderr.isTTY);
   return {
     interactive,
+    prompt: { input: io.stdin, output: io.stderr },
+    problem(message) {
+      io.stderr.write(`${stripControl(message, { keepLines: true })}\n`);
+    },
     // Messages carry cloud-supplied names and errors: control sequences are stripped here.
     info(message) {
       if (!settings.quietLogs) io.stderr.write(`${stripControl(message, { keepLines: true })}\n`);

@@ -12,13 +12,17 @@ export interface CloudConfig {
   region: string;
   cceEndpoint: string;
   vpcEndpoint: string;
-  /** Deadline of one whole call (request and answer body); the SDK has none (reference §1.3). */
+  /**
+   * Deadline of one whole call (request and answer body); the SDK has none (docs/cloud-api.md,
+   * "SDK behaviour").
+   */
   timeoutMs: number;
   userAgent: string;
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the SDK ships loose typings; its
-   responses are plain snake_case JSON anyway (reference §1.1), typed in cce.ts and vpc.ts. */
+   responses are plain snake_case JSON anyway (docs/cloud-api.md, "SDK behaviour"), typed in
+   cce.ts and vpc.ts. */
 export type SdkClient = any;
 
 const require = createRequire(import.meta.url);
@@ -26,7 +30,8 @@ const require = createRequire(import.meta.url);
 let silenced = false;
 /**
  * The SDK configures log4js at import time to print every failed request, Authorization and
- * X-Security-Token included, to stdout (reference §1.4). Reconfigure it off, after the import.
+ * X-Security-Token included, to stdout (docs/cloud-api.md, "SDK behaviour"). Reconfigure it off,
+ * after the import.
  */
 function silenceSdkLogger(): void {
   if (silenced) return;
@@ -154,7 +159,8 @@ function build(builder: any, paramCreater: any, config: CloudConfig, endpoint: s
   const credentials = new core.BasicCredentials()
     .withAk('-')
     .withSk('-')
-    // An explicit project id: the SDK never looks up (or creates) IAM projects (reference §7).
+    // An explicit project id: the SDK never looks up (or creates) IAM projects (docs/cloud-api.md,
+    // "SDK behaviour").
     .withProjectId(config.projectId);
   const client = builder
     .withCredential(credentials)

@@ -16,9 +16,9 @@ interface RegionTable {
 
 /**
  * The endpoint the SDK's own region table gives for a region, or undefined when the table does not
- * know the region (CceRegion.valueOf throws "Unexpected regionId" then, reference §1.9). The tables
- * differ between SDK versions and services (e.g. newer tables put eu-west-101 under
- * myhuaweicloud.eu), so each service asks its own.
+ * know the region (CceRegion.valueOf throws "Unexpected regionId" then; docs/cloud-api.md, "SDK
+ * behaviour"). The tables differ between SDK versions and services (e.g. newer tables put
+ * eu-west-101 under myhuaweicloud.eu), so each service asks its own.
  */
 function fromSdkTable(load: () => RegionTable, region: string): string | undefined {
   try {

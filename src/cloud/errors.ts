@@ -1,8 +1,9 @@
 import { AuthError, CloudError, isCceHardenError } from '../core/errors.js';
 
 /**
- * The one place that knows the SDK's exception shapes (reference §5): ClientRequestException
- * (4xx), ServerResponseException (5xx) and ServiceResponseException without a status (network).
+ * The one place that knows the SDK's exception shapes (docs/cloud-api.md, "SDK behaviour" and
+ * "Errors"): ClientRequestException (4xx), ServerResponseException (5xx) and
+ * ServiceResponseException without a status (network).
  * Fields: httpStatusCode, errorCode, errorMsg, requestId (from the X-Request-Id header).
  * `instanceof` is avoided on purpose: two copies of the SDK core would break it.
  */

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 
 /**
  * The HTTP rules every SDK call follows, as an axios adapter wrapped around axios's own Node
- * adapter (the SDK sends through axios; reference §1.3):
+ * adapter (the SDK sends through axios; docs/cloud-api.md, "SDK behaviour"):
  *
  * - One deadline for the whole call: connecting, sending, the status line and the whole body.
  *   axios's `timeout` is a socket idle timeout, restarted by every byte, so a server that drips one
@@ -134,7 +134,8 @@ export function guardedAxiosConfig(opts: HttpGuardOptions): Record<string, unkno
   const adapter: Adapter = async (config) => {
     const url = requestUrl(config);
     if (!url || url.origin !== allowed.origin) {
-      // Never sign anything for another host (the SDK's endpoint failover would, reference §1.3).
+      // Never sign anything for another host (the SDK's endpoint failover would; docs/cloud-api.md,
+      // "SDK behaviour").
       throw new axios.AxiosError(
         `refused to send a request to ${url?.host ?? 'an unreadable URL'}: only ${allowed.host} is configured`,
         'ERR_CCE_HARDEN_HOST',

@@ -10,12 +10,12 @@ import { signRequest } from './signer.js';
  *
  * The SDK can do this itself when a client is built with `withRegion()` and no project id, but
  * when IAM does not answer with exactly one project it goes on to *create* one (`POST
- * /v3/projects`, reference §7). A hardening tool must never create anything in IAM, so the look-up
- * is done here with a single signed GET and its answer is checked: exactly one project, or a clear
- * error for that region.
+ * /v3/projects`; docs/cloud-api.md, "SDK behaviour" and "Projects (IAM)"). A hardening tool must
+ * never create anything in IAM, so the look-up is done here with a single signed GET and its
+ * answer is checked: exactly one project, or a clear error for that region.
  */
 
-/** The global IAM endpoint the SDK uses by default (reference §7). */
+/** The global IAM endpoint the SDK uses by default (docs/cloud-api.md, "Projects (IAM)"). */
 export const DEFAULT_IAM_ENDPOINT = 'https://iam.myhuaweicloud.com';
 
 export interface IamSettings {

@@ -42,7 +42,7 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  * Runs cloud calls with bounded retries and full-jitter exponential backoff. One Retrier is shared
  * by every client of a run: when the gateway throttles one call, all calls of the run wait until
  * the same moment, so a fleet check backs off as a whole instead of hammering the gateway.
- * The SDK itself never retries (reference §1.3).
+ * The SDK itself never retries (docs/cloud-api.md, "SDK behaviour").
  */
 export class Retrier {
   private pausedUntil = 0;

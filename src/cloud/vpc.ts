@@ -360,7 +360,8 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
       const res = await this.retrier.run<{
         httpStatusCode?: number;
       }>('CreateSecurityGroupRule', () => this.client.createSecurityGroupRule({ body }));
-      // The SDK resolves the dry-run 202 (SYS.0202) as a success (reference §4.3).
+      // The SDK resolves the dry-run 202 (SYS.0202) as a success (docs/cloud-api.md, "VPC:
+      // security groups and rules").
       if (res.httpStatusCode === 202 || opts.dryRun) return { status: 'validated' };
       const created = parseAnswer(z.looseObject({ security_group_rule: WireRuleSchema }), res, {
         operation: 'CreateSecurityGroupRule',

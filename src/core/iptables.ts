@@ -1,7 +1,8 @@
 /**
  * The iptables rule model for CCE standard clusters (no ENI security group there): on every node,
  * REJECT traffic from each container CIDR to the kube-apiserver, on OUTPUT for the VPC network
- * mode and on FORWARD for the container tunnel network (hardening guide; reference §9.12).
+ * mode and on FORWARD for the container tunnel network (the hardening guide; docs/cloud-api.md,
+ * "CCE standard clusters: iptables on the nodes").
  *
  * Everything that reaches a rendered script comes from here, and only as values re-serialised
  * from parsed addresses and numbers: user text is never copied into output, so shell

@@ -1,7 +1,7 @@
 /**
  * The cce-harden block inside a node pool's post-installation script
  * (`spec.nodeTemplate.extendParam["alpha.cce/postInstall"]`, Base64 of the script text;
- * reference §2.5).
+ * docs/cloud-api.md, "CCE: node pools").
  *
  * The block sits between two marker lines. Inserting keeps every other byte of the script,
  * replaces an older block in place, and is idempotent. A script with broken markers (a start

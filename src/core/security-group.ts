@@ -76,7 +76,8 @@ export function matchEniGroups(
 /**
  * Finds the Turbo cluster's ENI security group. Names are matched on the client because the VPC
  * API filters names by exact match only. Never returns a node or control-plane group: a deny
- * rule there would cut kubelet and the masters off (reference §9.6).
+ * rule there would cut kubelet and the masters off (docs/cloud-api.md, "CCE Turbo security
+ * groups").
  */
 export function findEniSecurityGroup(
   groups: readonly SecurityGroup[],

@@ -110,7 +110,10 @@ export interface RuleStore {
   deleteRule(ruleId: string): Promise<void>;
 }
 
-/** Server-side filters of ListSecurityGroupRules (reference §4.2) a project-wide read uses. */
+/**
+ * Server-side filters of ListSecurityGroupRules a project-wide read uses (docs/cloud-api.md, "VPC:
+ * security groups and rules").
+ */
 export interface ProjectRuleFilter {
   direction: 'ingress' | 'egress';
   action?: 'allow' | 'deny';

@@ -3,7 +3,9 @@
  * passed in (the CLI reads the files, see cli/templates-dir.ts).
  *
  * Template syntax: `{{name}}` placeholders only; lists (one line per rule) are built here.
- * An unknown or missing placeholder is a bug and throws.
+ * An unknown or missing placeholder is a bug and throws. Two partials are rendered first and
+ * embedded: the rules block (iptables-block.sh, in every format) and the preamble
+ * (root-preamble.sh: strict mode and the root check) that opens iptables-script.sh and rc-local.sh.
  *
  * Formats:
  * - `script`: standalone POSIX sh script (iptables-script.sh + iptables-block.sh).
@@ -31,6 +33,7 @@ export const IPTABLES_FORMATS: readonly IptablesFormat[] = [
 /** Template file names under `templates/`. */
 export const TEMPLATE_FILES = {
   block: 'iptables-block.sh',
+  preamble: 'root-preamble.sh',
   script: 'iptables-script.sh',
   rcLocal: 'rc-local.sh',
   unit: 'cce-harden-iptables.service',
@@ -48,13 +51,13 @@ export function templatesForFormat(format: IptablesFormat): string[] {
   const t = TEMPLATE_FILES;
   switch (format) {
     case 'script':
-      return [t.block, t.script];
+      return [t.block, t.preamble, t.script];
     case 'rc-local':
-      return [t.block, t.rcLocal];
+      return [t.block, t.preamble, t.rcLocal];
     case 'systemd':
-      return [t.block, t.script, t.unit, t.systemdInstall];
+      return [t.block, t.preamble, t.script, t.unit, t.systemdInstall];
     case 'post-install':
-      return [t.block, t.rcLocal, t.postInstall];
+      return [t.block, t.preamble, t.rcLocal, t.postInstall];
   }
 }
 
@@ -143,17 +146,29 @@ export function renderIptables(
   };
   const t = TEMPLATE_FILES;
   vars.block = body(renderTemplate(need(templates, t.block), vars));
+  // The standalone script and the rc.local installer open with the same partial: strict mode and
+  // the root check. Only the script suggests sudo: the rc.local installer also runs as a node
+  // pool's post-installation script, from a temporary file.
+  const preamble = (rootHint: string) =>
+    body(renderTemplate(need(templates, t.preamble), { rootHint }));
+  const script = () =>
+    renderTemplate(need(templates, t.script), {
+      ...vars,
+      preamble: preamble(' (try: sudo sh $0)'),
+    });
+  const rcLocal = () =>
+    renderTemplate(need(templates, t.rcLocal), { ...vars, preamble: preamble('') });
   switch (format) {
     case 'script':
-      return renderTemplate(need(templates, t.script), vars);
+      return script();
     case 'rc-local':
-      return renderTemplate(need(templates, t.rcLocal), vars);
+      return rcLocal();
     case 'systemd':
-      vars.script = body(renderTemplate(need(templates, t.script), vars));
+      vars.script = body(script());
       vars.unit = body(renderTemplate(need(templates, t.unit), vars));
       return renderTemplate(need(templates, t.systemdInstall), vars);
     case 'post-install':
-      vars.rcLocalScript = body(renderTemplate(need(templates, t.rcLocal), vars));
+      vars.rcLocalScript = body(rcLocal());
       return renderTemplate(need(templates, t.postInstall), vars);
   }
 }

@@ -224,6 +224,28 @@ describe('templates', () => {
     );
   });
 
+  it('the script and the rc.local installer open with the same preamble; only the script suggests sudo', () => {
+    const model = buildIptablesModel({
+      apiServer: { ip: '192.168.0.10', port: 5443 },
+      containerCidrs: ['10.0.0.0/16'],
+      network: 'vpc',
+      portOnly: false,
+    });
+    const head = (text: string) =>
+      text
+        .split('\n')
+        .filter((l) => !l.startsWith('#'))
+        .slice(0, 2);
+    expect(head(renderIptables(model, 'script', templates))).toEqual([
+      'set -eu',
+      '[ "$(id -u)" = 0 ] || { echo "cce-harden: this script must run as root (try: sudo sh $0)" >&2; exit 1; }',
+    ]);
+    expect(head(renderIptables(model, 'rc-local', templates))).toEqual([
+      'set -eu',
+      '[ "$(id -u)" = 0 ] || { echo "cce-harden: this script must run as root" >&2; exit 1; }',
+    ]);
+  });
+
   it.each(Object.values(TEMPLATE_FILES))('%s has only known placeholders', (name) => {
     const known = new Set([
       'version',
@@ -241,6 +263,8 @@ describe('templates', () => {
       'script',
       'unit',
       'rcLocalScript',
+      'preamble',
+      'rootHint',
     ]);
     const used = [...(templates[name] ?? '').matchAll(/\{\{([A-Za-z0-9]+)\}\}/g)].map((m) => m[1]);
     expect(used.filter((u) => !known.has(u ?? ''))).toEqual([]);

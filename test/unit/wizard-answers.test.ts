@@ -13,8 +13,9 @@ import {
   verifyFromPodCommand,
   type WizardAnswers,
 } from '../../src/cli/wizard/answers.js';
-import type { HardenOptions } from '../../src/cli/commands/harden.js';
-import type { IptablesOptions } from '../../src/cli/commands/iptables.js';
+import { readEnvSettings } from '../../src/cli/config.js';
+import type { HardenOptions } from '../../src/cli/cluster-targets.js';
+import type { IptablesOptions } from '../../src/cli/iptables-run.js';
 
 /** What `cce-harden iptables --cluster <id>` gives runIptables before any other flag. */
 const iptablesDefaults: IptablesOptions = {
@@ -106,9 +107,17 @@ describe('optionsFromAnswers: the scripted path options', () => {
   });
 });
 
+/** The environment as the configuration reads it (no problem expected). */
+function settings(env: Record<string, string>) {
+  const problems: string[] = [];
+  const read = readEnvSettings(env, problems);
+  expect(problems).toEqual([]);
+  return read;
+}
+
 describe('missingSettings: the check before the first question', () => {
   it('lists each missing credential by the SDK variable name', () => {
-    const m = missingSettings({}, {});
+    const m = missingSettings(settings({}), {});
     expect(m.credentials.map((c) => c.variable)).toEqual([
       'HUAWEICLOUD_SDK_AK',
       'HUAWEICLOUD_SDK_SK',
@@ -120,10 +129,9 @@ describe('missingSettings: the check before the first question', () => {
     [{}, false],
     [{ CCE_HARDEN_PROJECT_LOOKUP: 'iam' }, false],
     [{ CCE_HARDEN_PROJECT_LOOKUP: 'off' }, true],
-    [{ CCE_HARDEN_PROJECT_LOOKUP: 'maybe' }, true],
     [{ CCE_HARDEN_PROJECT_LOOKUP: 'off', HW_PROJECT_ID: 'p' }, false],
   ])('the project id is needed only when the IAM look-up is off: %j', (extra, needed) => {
-    const env = { HUAWEICLOUD_SDK_AK: 'a', HUAWEICLOUD_SDK_SK: 'b', ...extra };
+    const env = settings({ HUAWEICLOUD_SDK_AK: 'a', HUAWEICLOUD_SDK_SK: 'b', ...extra });
     expect(missingSettings(env, {}).credentials.map((c) => c.variable)).toEqual(
       needed ? ['HUAWEICLOUD_SDK_PROJECT_ID'] : [],
     );
@@ -132,34 +140,52 @@ describe('missingSettings: the check before the first question', () => {
 
   it('accepts the HW_* aliases, ignores blank values, and takes the flags', () => {
     const m = missingSettings(
-      { HW_ACCESS_KEY: 'ak', HUAWEICLOUD_SDK_SK: '  ', HW_REGION_NAME: 'cn-north-4' },
+      settings({ HW_ACCESS_KEY: 'ak', HUAWEICLOUD_SDK_SK: '  ', HW_REGION_NAME: 'cn-north-4' }),
       { projectId: 'p' },
     );
     expect(m.credentials.map((c) => c.variable)).toEqual(['HUAWEICLOUD_SDK_SK']);
     expect(m.region).toBeNull();
-    expect(missingSettings({}, { region: 'cn-east-3' }).region).toBeNull();
+    expect(missingSettings(settings({}), { region: 'cn-east-3' }).region).toBeNull();
   });
 
   it('nothing missing', () => {
     const m = missingSettings(
-      {
+      settings({
         HUAWEICLOUD_SDK_AK: 'a',
         HUAWEICLOUD_SDK_SK: 'b',
         HUAWEICLOUD_SDK_PROJECT_ID: 'c',
         HUAWEICLOUD_SDK_REGION: 'cn-north-4',
-      },
+      }),
       {},
     );
     expect(m).toEqual({ credentials: [], region: null });
   });
 
   it('envInstructions: one aligned .env line each, with a comment', () => {
-    const env = { HW_ACCESS_KEY: 'x', CCE_HARDEN_PROJECT_LOOKUP: 'off' };
+    const env = settings({ HW_ACCESS_KEY: 'x', CCE_HARDEN_PROJECT_LOOKUP: 'off' });
     const lines = envInstructions(missingSettings(env, {}).credentials);
     expect(lines).toEqual([
       '  HUAWEICLOUD_SDK_SK=<secret access key>   # or HW_SECRET_KEY',
       '  HUAWEICLOUD_SDK_PROJECT_ID=<project id>  # CCE_HARDEN_PROJECT_LOOKUP=off: set it (console: My Credentials), or --project-id',
     ]);
+  });
+});
+
+describe('a bad setting is a problem of the configuration, not a question', () => {
+  it.each([
+    [
+      { CCE_HARDEN_PROJECT_LOOKUP: 'maybe' },
+      'CCE_HARDEN_PROJECT_LOOKUP is "maybe": expected iam or off.',
+    ],
+    [{ CCE_HARDEN_METADATA: 'yes' }, 'CCE_HARDEN_METADATA is "yes": expected on or off.'],
+    [
+      { CCE_HARDEN_TIMEOUT_MS: '5' },
+      'CCE_HARDEN_TIMEOUT_MS is "5": expected whole milliseconds from 100 to 600000.',
+    ],
+  ])('%j', (env, problem) => {
+    const problems: string[] = [];
+    readEnvSettings(env, problems);
+    expect(problems).toEqual([problem]);
   });
 });
 
@@ -175,14 +201,19 @@ describe('region', () => {
   });
 
   it('the flag wins over the environment; both may list several', () => {
-    expect(regionCandidates('cn-east-3', { HUAWEICLOUD_SDK_REGION: 'cn-north-4' })).toEqual({
+    expect(
+      regionCandidates('cn-east-3', settings({ HUAWEICLOUD_SDK_REGION: 'cn-north-4' })),
+    ).toEqual({
       fromFlag: true,
       regions: ['cn-east-3'],
     });
     expect(
-      regionCandidates(undefined, { HUAWEICLOUD_SDK_REGION: 'cn-north-4, ap-southeast-1' }),
+      regionCandidates(
+        undefined,
+        settings({ HUAWEICLOUD_SDK_REGION: 'cn-north-4, ap-southeast-1' }),
+      ),
     ).toEqual({ fromFlag: false, regions: ['cn-north-4', 'ap-southeast-1'] });
-    expect(regionCandidates(undefined, {})).toEqual({ fromFlag: false, regions: [] });
+    expect(regionCandidates(undefined, settings({}))).toEqual({ fromFlag: false, regions: [] });
   });
 });
 

@@ -1,246 +1,101 @@
-import { quote } from 'shell-quote';
-import { UsageError } from '../../core/errors.js';
-import { ExitCode } from '../../core/exit-codes.js';
-import {
-  buildIptablesModel,
-  parseApiServerEndpoint,
-  type IptablesModel,
-} from '../../core/iptables.js';
-import type { ClusterObservation } from '../../core/observe.js';
-import { planCheck, planPools } from '../../core/plan.js';
-import { buildClusterReport } from '../../core/report-builder.js';
-import type { Work } from '../../core/runner.js';
-import {
-  IPTABLES_FORMATS,
-  renderIptables,
-  templatesForFormat,
-  TEMPLATE_FILES,
-  type IptablesFormat,
-} from '../../render/iptables.js';
-import { renderJson } from '../../render/json.js';
-import type { CommandContext } from '../context.js';
-import { emitReport } from '../output.js';
-import { buildRunReport, executePlans, observeRegions, type ObservedRegion } from '../pipeline.js';
-import { modelForCluster } from '../standard-facts.js';
-import { writeOutputFile, writeStream } from '../write-file.js';
-import { TEMPLATES_DIR, loadTemplates } from '../templates-dir.js';
+import { IPTABLES_FORMATS } from '../../render/iptables.js';
+import { defineCommand, flag } from '../command.js';
+import type { IptablesOptions } from '../iptables-run.js';
 
-/** Options of `cce-harden iptables`; the wizard fills the same type. */
-export interface IptablesOptions {
-  cluster?: string | undefined;
-  apiServer?: string | undefined;
-  containerCidrs: string[];
-  network?: string | undefined;
-  format: string;
-  out?: string | undefined;
-  portOnly: boolean;
-  /** `--port` (repeatable): the ports to deny with --port-only; default the endpoint's port. */
-  ports?: string[] | undefined;
-  install: boolean;
-  nodepools: string[];
-  dryRun: boolean;
-  yes: boolean;
-}
+/** --network: VPC network (OUTPUT chain) or container tunnel (FORWARD chain). */
+const IPTABLES_NETWORKS = ['vpc', 'tunnel'] as const;
 
-function validateOptions(opts: IptablesOptions): void {
-  const problems: string[] = [];
-  const offline =
-    opts.apiServer !== undefined || opts.containerCidrs.length > 0 || opts.network !== undefined;
-  if (!(IPTABLES_FORMATS as readonly string[]).includes(opts.format)) {
-    problems.push(`--format must be one of ${IPTABLES_FORMATS.join(', ')} (got "${opts.format}").`);
-  }
-  if (opts.cluster && offline) {
-    problems.push(
-      '--cluster reads the cluster from the CCE API; --api-server, --container-cidr and --network describe it offline. Use one or the other.',
-    );
-  } else if (!opts.cluster) {
-    if (!offline)
+export const iptablesCommand = defineCommand({
+  name: 'iptables',
+  description:
+    'CCE standard clusters: render the iptables rules that keep pods from the API server, or install them in node pools',
+  flags: {
+    cluster: flag.string(
+      '--cluster <name|id>',
+      'read the API server, container CIDRs and network mode from the CCE API',
+    ),
+    apiServer: flag.string(
+      '--api-server <ip[:port]>',
+      'offline: the internal API server address (port defaults to 5443)',
+    ),
+    containerCidr: flag.list('--container-cidr <cidr>', 'offline: a container CIDR (repeatable)'),
+    network: flag.choice(
+      '--network <mode>',
+      'offline: vpc (VPC network, OUTPUT chain) or tunnel (container tunnel, FORWARD chain)',
+      IPTABLES_NETWORKS,
+    ),
+    format: flag.choiceOr('--format <format>', 'what to render', IPTABLES_FORMATS, 'script'),
+    portOnly: flag.boolean(
+      '--port-only',
+      'block only TCP to the API server port (default: all traffic to the API server IP, as the guide does)',
+    ),
+    port: flag.list(
+      '--port <n>',
+      'with --port-only: a TCP port to deny (repeatable; default: the internal endpoint port)',
+    ),
+    install: flag.boolean(
+      '--install',
+      "add the block to the node pools' post-installation scripts, so new nodes get the rules",
+    ),
+    nodepool: flag.list('--nodepool <name>', 'with --install: only this node pool (repeatable)'),
+    dryRun: flag.boolean('--dry-run', 'with --install: show the plan; no write request at all'),
+    yes: flag.boolean(
+      '-y, --yes',
+      'with --install: update without asking (required when there is no terminal)',
+    ),
+  },
+  help: `\nFormats:\n  script        POSIX sh, idempotent (insert only when iptables -C says absent; removes stale cce-harden rules), run as root on a node\n  rc-local      applies the rules and keeps the block in /etc/rc.local, enables rc-local.service (the guide's persistence; docs/iptables.md)\n  systemd       installs a oneshot unit that applies the rules at boot\n  post-install  the block for a node pool's post-installation script (what --install writes)\n\nExamples:\n  cce-harden iptables --cluster demo-vpc --format script --out harden.sh\n  cce-harden iptables --api-server 192.168.0.10 --container-cidr 10.0.0.0/16 --network vpc\n  cce-harden iptables --cluster demo-vpc --install --dry-run\n  cce-harden iptables --cluster demo-vpc --port-only --port 5443 --port 5444`,
+  usageHint: 'See `cce-harden iptables --help`.',
+  options(flags, { global }, problems) {
+    const opts: IptablesOptions = {
+      cluster: flags.cluster,
+      apiServer: flags.apiServer,
+      containerCidrs: flags.containerCidr,
+      network: flags.network,
+      format: flags.format,
+      portOnly: flags.portOnly,
+      ports: flags.port.length > 0 ? flags.port : undefined,
+      install: flags.install,
+      nodepools: flags.nodepool,
+      dryRun: flags.dryRun,
+      yes: flags.yes,
+      out: global.out,
+    };
+    const offline =
+      opts.apiServer !== undefined || opts.containerCidrs.length > 0 || opts.network !== undefined;
+    if (opts.cluster && offline) {
       problems.push(
-        'Pass --cluster <name|id>, or --api-server, --container-cidr and --network to render offline.',
+        '--cluster reads the cluster from the CCE API; --api-server, --container-cidr and --network describe it offline. Use one or the other.',
       );
-    else {
-      if (opts.apiServer === undefined)
-        problems.push('Offline rendering needs --api-server <ip[:port]>.');
-      if (opts.containerCidrs.length === 0)
-        problems.push('Offline rendering needs at least one --container-cidr <cidr>.');
-      if (opts.network === undefined)
-        problems.push('Offline rendering needs --network vpc|tunnel.');
+    } else if (!opts.cluster) {
+      if (!offline)
+        problems.push(
+          'Pass --cluster <name|id>, or --api-server, --container-cidr and --network to render offline.',
+        );
+      else {
+        if (opts.apiServer === undefined)
+          problems.push('Offline rendering needs --api-server <ip[:port]>.');
+        if (opts.containerCidrs.length === 0)
+          problems.push('Offline rendering needs at least one --container-cidr <cidr>.');
+        if (opts.network === undefined)
+          problems.push('Offline rendering needs --network vpc|tunnel.');
+      }
     }
-  }
-  if (opts.install && !opts.cluster)
-    problems.push('--install writes node pools through the CCE API: it needs --cluster.');
-  if (!opts.install && (opts.nodepools.length > 0 || opts.dryRun)) {
-    problems.push('--nodepool and --dry-run only go with --install.');
-  }
-  if (opts.install && opts.out)
-    problems.push('--out is for rendering; --install writes to the node pools.');
-  if ((opts.ports ?? []).length > 0 && !opts.portOnly)
-    problems.push(
-      '--port goes with --port-only; without it every port of the API server is rejected.',
-    );
-  if (problems.length > 0) throw new UsageError(problems, 'See `cce-harden iptables --help`.');
-}
-
-/** Offline: every value is parsed strictly; all problems are reported at once (exit 64). */
-function offlineModel(opts: IptablesOptions): IptablesModel {
-  const problems: string[] = [];
-  // An address that cannot be read is one problem; the rest is validated without it.
-  let apiServer: { ip: string; port: number } | null = null;
-  try {
-    apiServer = parseApiServerEndpoint(opts.apiServer ?? '');
-  } catch (err) {
-    if (err instanceof UsageError) problems.push(...err.problems);
-    else throw err;
-  }
-  try {
-    const model = buildIptablesModel({
-      apiServer,
-      containerCidrs: opts.containerCidrs,
-      network: opts.network ?? '',
-      portOnly: opts.portOnly,
-      ports: opts.ports,
-    });
-    if (problems.length === 0) return model;
-  } catch (err) {
-    if (err instanceof UsageError) problems.push(...err.problems);
-    else throw err;
-  }
-  throw new UsageError(problems);
-}
-
-const isolationNote = () =>
-  `Only workloads that never need the API server should run on these nodes: see ${new URL(TEMPLATE_FILES.workloadIsolation, TEMPLATES_DIR).pathname} for labels, taints, tolerations and node affinity.`;
-
-export async function runIptables(ctx: CommandContext, opts: IptablesOptions): Promise<number> {
-  validateOptions(opts);
-  if (opts.install) return installOnNodePools(ctx, opts);
-
-  if (opts.cluster) {
-    const { obs } = await observeOne(ctx, opts);
-    return renderModel(ctx, opts, obs.desired.model, obs.facts.name);
-  }
-  return renderModel(ctx, opts, offlineModel(opts), undefined);
-}
-
-/** Renders the script of a model (a cluster's, or one described offline) where `opts` says. */
-export async function renderModel(
-  ctx: CommandContext,
-  opts: IptablesOptions,
-  model: IptablesModel,
-  clusterName: string | undefined,
-): Promise<number> {
-  const format = opts.format as IptablesFormat;
-  const text = renderIptables(model, format, await loadTemplates(templatesForFormat(format)));
-  if (opts.out) {
-    const written = await writeOutputFile(opts.out, ctx.output.redact?.(text) ?? text, {
-      mode: format === 'post-install' ? 0o644 : 0o755,
-      force: Boolean(ctx.output.force),
-      confirmReplace: ctx.output.confirmReplace,
-    });
-    ctx.ui.info(`Wrote the ${format} for ${clusterName ?? 'the given network'} to ${opts.out}.`);
-    if (ctx.output.format === 'json') {
-      await writeStream(
-        ctx.io.stdout,
-        renderJson({ ...buildRunReport(ctx, []), rendered: { format, text, model }, written }),
+    if (opts.install && !opts.cluster)
+      problems.push('--install writes node pools through the CCE API: it needs --cluster.');
+    if (!opts.install && (opts.nodepools.length > 0 || opts.dryRun)) {
+      problems.push('--nodepool and --dry-run only go with --install.');
+    }
+    if (opts.install && opts.out)
+      problems.push('--out is for rendering; --install writes to the node pools.');
+    if ((opts.ports ?? []).length > 0 && !opts.portOnly)
+      problems.push(
+        '--port goes with --port-only; without it every port of the API server is rejected.',
       );
-    }
-  } else if (ctx.output.format === 'json') {
-    await writeStream(
-      ctx.io.stdout,
-      renderJson({ ...buildRunReport(ctx, []), rendered: { format, text, model } }),
-    );
-  } else {
-    await writeStream(ctx.io.stdout, text);
-  }
-  ctx.ui.info(
-    `${model.rules.length} REJECT rule(s) on ${model.chain} (${model.network === 'vpc' ? 'VPC network' : 'container tunnel network'}) for ${model.containerCidrs.join(', ')} -> ${model.apiServer.ip}${model.portOnly ? `:${model.ports.join(',')}/tcp` : ''}.`,
-  );
-  ctx.ui.info(isolationNote());
-  return ExitCode.ok;
-}
-
-type StandardObservation = Extract<ClusterObservation, { kind: 'standard' }>;
-
-/**
- * Reads one standard cluster (and its node pools) through the CCE API. A cluster that could not
- * be read throws its own error (a missing cluster stays NOT_FOUND); a Turbo cluster throws the
- * error that points to `apply`.
- */
-async function observeOne(
-  ctx: CommandContext,
-  opts: IptablesOptions,
-): Promise<{ obs: StandardObservation; region: ObservedRegion }> {
-  const { regions } = await observeRegions(ctx, {
-    clusters: [opts.cluster ?? ''],
-    all: false,
-    withPreflight: false,
-    portOnly: opts.portOnly,
-    ports: opts.ports,
-  });
-  const region = regions[0];
-  const obs = region?.observed.clusters[0];
-  if (!region || !obs) throw new UsageError('Pass --cluster <name|id>.');
-  return { obs: standardOnly(obs), region };
-}
-
-function standardOnly(obs: ClusterObservation): StandardObservation {
-  if (obs.kind === 'standard') return obs;
-  if (obs.kind === 'turbo') {
-    modelForCluster(obs.facts, false); // throws the Turbo error, which points to `apply`
-  }
-  if (obs.kind === 'failed') {
-    if (obs.facts?.isTurbo) modelForCluster(obs.facts, false);
-    throw obs.error;
-  }
-  throw new UsageError(`${obs.facts.name} is not a CCE standard cluster.`);
-}
-
-/**
- * --install: the block goes into each node pool's post-install script so new nodes get the
- * rules. Plan, confirm, then the one runner: each pool is read fresh and written by the cloud
- * adapter (only the script changes; the node count is never written), re-read, verified.
- */
-async function installOnNodePools(ctx: CommandContext, opts: IptablesOptions): Promise<number> {
-  const { obs, region } = await observeOne(ctx, opts);
-  return installObserved(ctx, opts, obs, region);
-}
-
-/** The plan/apply half of `--install`, for a cluster already observed (the wizard's). */
-export async function installObserved(
-  ctx: CommandContext,
-  opts: IptablesOptions,
-  observed: ClusterObservation,
-  region: ObservedRegion,
-): Promise<number> {
-  const obs = standardOnly(observed);
-  const plan = planPools(obs, {
-    selectedPools: opts.nodepools.length > 0 ? opts.nodepools : undefined,
-  });
-  const work: Work = { obs, plan, ports: region.session.ports };
-  const { results, pending, stopped } = await executePlans(ctx, [work], {
-    dryRun: opts.dryRun,
-    yes: opts.yes,
-    what: () =>
-      `${plan.changes.filter((c) => !('skip' in c && c.skip)).length} node pool(s) of ${obs.facts.name}`,
-    replan: planCheck,
-  });
-  const existingNodesHint = `Existing nodes are not changed by this: run the script once on each (as root): ${quote(['cce-harden', 'iptables', '--cluster', obs.facts.name])} --format script --out cce-harden-iptables.sh, copy it to the nodes, then sh cce-harden-iptables.sh.`;
-  if (pending === 0 && ctx.output.format === 'text' && !ctx.global.quiet) {
-    ctx.ui.info('Nothing to do: every selected node pool already carries the current block.');
-  }
-  const reports = results.map((r) =>
-    buildClusterReport({
-      ...r,
-      extraFindings: [
-        { code: 'existing-nodes-need-script', severity: 'info', message: existingNodesHint },
-      ],
-    }),
-  );
-  const report = buildRunReport(ctx, reports, { dryRun: opts.dryRun });
-  await emitReport(ctx.io, report, ctx.output);
-  ctx.ui.info(isolationNote());
-  if (stopped) return ExitCode.cancelled;
-  if (reports.some((c) => c.status === 'error')) return ExitCode.error;
-  if (opts.dryRun && pending > 0) return ExitCode.drift;
-  return ExitCode.ok;
-}
+    return opts;
+  },
+  async run(ctx, opts) {
+    const { runIptables } = await import('../iptables-run.js');
+    return runIptables(ctx, opts);
+  },
+});

@@ -3,9 +3,9 @@
  * take. Pure: no prompts, no I/O, so the mapping is tested without a terminal.
  */
 import type { ClusterReport } from '../../core/report.js';
-import type { HardenOptions } from '../commands/harden.js';
-import type { IptablesOptions } from '../commands/iptables.js';
-import { pick, projectLookupEnabled } from '../config.js';
+import type { HardenOptions } from '../cluster-targets.js';
+import type { IptablesOptions } from '../iptables-run.js';
+import type { EnvSettings } from '../config.js';
 
 /** Flags of `cce-harden wizard` (plus the global ones, read from the context). */
 export interface WizardFlags {
@@ -104,20 +104,20 @@ export interface MissingSetting {
  * it is reported apart from the credentials.
  */
 export function missingSettings(
-  env: Record<string, string | undefined>,
+  env: EnvSettings,
   flags: { region?: string | undefined; projectId?: string | undefined },
 ): { credentials: MissingSetting[]; region: MissingSetting | null } {
   const credentials: MissingSetting[] = [];
   // OIDC federation replaces the key pair (cloud/credentials.ts).
-  const federated = Boolean(pick(env, 'idpId') && pick(env, 'idTokenFile'));
-  if (!federated && !pick(env, 'ak')) {
+  const federated = Boolean(env.idpId && env.idTokenFile);
+  if (!federated && !env.ak) {
     credentials.push({
       variable: 'HUAWEICLOUD_SDK_AK',
       example: '<access key id>',
       note: 'or HW_ACCESS_KEY',
     });
   }
-  if (!federated && !pick(env, 'sk')) {
+  if (!federated && !env.sk) {
     credentials.push({
       variable: 'HUAWEICLOUD_SDK_SK',
       example: '<secret access key>',
@@ -125,7 +125,7 @@ export function missingSettings(
     });
   }
   // With the key pair, a missing project id is looked up read-only in IAM unless that is off.
-  if (!flags.projectId && !pick(env, 'projectId') && !lookupEnabled(env)) {
+  if (!flags.projectId && !env.projectId && !env.projectLookup) {
     credentials.push({
       variable: 'HUAWEICLOUD_SDK_PROJECT_ID',
       example: '<project id>',
@@ -133,7 +133,7 @@ export function missingSettings(
     });
   }
   const region =
-    flags.region || pick(env, 'region')
+    flags.region || env.region
       ? null
       : {
           variable: 'HUAWEICLOUD_SDK_REGION',
@@ -141,14 +141,6 @@ export function missingSettings(
           note: 'or --region',
         };
   return { credentials, region };
-}
-
-function lookupEnabled(env: Record<string, string | undefined>): boolean {
-  try {
-    return projectLookupEnabled(env);
-  } catch {
-    return false; // an invalid setting is reported when the cloud is first called
-  }
 }
 
 /** `.env` lines for what is missing, aligned, with a comment each. */
@@ -171,7 +163,7 @@ export function regionProblem(value: string): string | null {
 /** The regions offered: the flag's, else the environment's (comma-separated in both). */
 export function regionCandidates(
   flag: string | undefined,
-  env: Record<string, string | undefined>,
+  env: Pick<EnvSettings, 'region'>,
 ): { fromFlag: boolean; regions: string[] } {
   const split = (v: string | undefined) =>
     (v ?? '')
@@ -180,7 +172,7 @@ export function regionCandidates(
       .filter(Boolean);
   const fromFlag = split(flag);
   if (fromFlag.length > 0) return { fromFlag: true, regions: fromFlag };
-  return { fromFlag: false, regions: split(pick(env, 'region')) };
+  return { fromFlag: false, regions: split(env.region) };
 }
 
 /** How a cluster reads in the list: hardened or not, in words. */

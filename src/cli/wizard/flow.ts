@@ -23,10 +23,10 @@ import { matchEniGroups } from '../../core/security-group.js';
 import { makeColors, printable, type Colors } from '../../render/colors.js';
 import { renderText } from '../../render/text.js';
 import { quote } from 'shell-quote';
-import { changeObserved } from '../commands/harden.js';
-import { installObserved, renderModel } from '../commands/iptables.js';
-import { defaultVerifyOptions, verifyObserved } from '../commands/verify.js';
-import { pick, resolveCredentials } from '../config.js';
+import { resolveCredentials } from '../config.js';
+import { installObserved, renderModel } from '../iptables-run.js';
+import { changeObserved } from '../rule-change.js';
+import { defaultVerifyOptions, verifyObserved } from '../verify-run.js';
 import type { CommandContext } from '../context.js';
 import { buildRunReport, observeRegions, type ObservedRegion } from '../pipeline.js';
 import { TEMPLATES_DIR } from '../templates-dir.js';
@@ -61,7 +61,7 @@ export async function runWizardFlow(ctx: CommandContext, flags: WizardFlags): Pr
     const colors = makeColors(ctx.output.color);
     const s: Session = {
       ctx: { ...ctx, ui: guard.wrapUi(ctx.ui) },
-      ask: createAsk(ctx.io, guard, ctx.output.color),
+      ask: createAsk(ctx.ui.prompt, guard, ctx.output.color),
       guard,
       colors,
       say: (text = '') => ctx.ui.say(text),
@@ -88,7 +88,7 @@ export async function runWizardFlow(ctx: CommandContext, flags: WizardFlags): Pr
 async function preflight(s: Session, flags: WizardFlags): Promise<number> {
   const { ctx } = s;
   if (ctx.global.sandbox) return askAndRun(s, flags);
-  const missing = missingSettings(ctx.env, ctx.global);
+  const missing = missingSettings(ctx.config.env, ctx.global);
   const found = await credentialSource(s);
   // With credentials, only a project id whose IAM look-up is switched off can still be missing.
   const stillMissing = found.source
@@ -98,7 +98,7 @@ async function preflight(s: Session, flags: WizardFlags): Promise<number> {
   if (found.source && stillMissing.length === 0) {
     if (missing.region) {
       s.say(
-        `No region is set; you will be asked for one. To skip that next time, add to ${path.join(ctx.io.cwd, '.env')}:`,
+        `No region is set; you will be asked for one. To skip that next time, add to ${path.join(ctx.cwd, '.env')}:`,
       );
       s.say(envInstructions([missing.region]).join('\n'));
     }
@@ -108,7 +108,7 @@ async function preflight(s: Session, flags: WizardFlags): Promise<number> {
   for (const problem of found.problems) s.say(s.colors.yellow(problem));
   const all = [...stillMissing, ...(missing.region ? [missing.region] : [])];
   s.say(
-    `cce-harden needs ${found.source ? 'a project id' : 'Huawei Cloud credentials'} to read your clusters. Set these in ${path.join(ctx.io.cwd, '.env')} (or the environment):`,
+    `cce-harden needs ${found.source ? 'a project id' : 'Huawei Cloud credentials'} to read your clusters. Set these in ${path.join(ctx.cwd, '.env')} (or the environment):`,
   );
   s.say(envInstructions(all).join('\n'));
   s.say(
@@ -125,7 +125,7 @@ async function preflight(s: Session, flags: WizardFlags): Promise<number> {
       'Put them in .env and run cce-harden again, or try it with cce-harden --sandbox.',
     );
   }
-  const { runInSandbox } = await import('../commands/sandbox.js');
+  const { runInSandbox } = await import('../sandbox-mode.js');
   return runInSandbox({ ...ctx, global: { ...ctx.global, sandbox: true } }, (sandboxCtx) =>
     askAndRun({ ...s, ctx: sandboxCtx }, flags),
   );
@@ -135,7 +135,7 @@ async function preflight(s: Session, flags: WizardFlags): Promise<number> {
 async function credentialSource(
   s: Session,
 ): Promise<{ source: string | null; problems: string[] }> {
-  const choice = resolveCredentials(s.ctx.env, (m) => s.ctx.ui.debug(m));
+  const choice = resolveCredentials(s.ctx.config.env, (m) => s.ctx.ui.debug(m));
   const provider = choice.provider;
   if (!provider) return { source: null, problems: choice.problems };
   if (provider.source !== 'metadata') return { source: provider.description, problems: [] };
@@ -148,12 +148,12 @@ async function credentialSource(
     // named explicitly and did not give credentials is worth saying why.
     const why = err instanceof Error ? err.message : String(err);
     s.ctx.ui.debug(`credentials: ${why}`);
-    return { source: null, problems: pick(s.ctx.env, 'metadataEndpoint') ? [why] : [] };
+    return { source: null, problems: s.ctx.config.env.metadataEndpoint ? [why] : [] };
   }
 }
 
 async function askRegion(s: Session): Promise<string> {
-  const { regions, fromFlag } = regionCandidates(s.ctx.global.region, s.ctx.env);
+  const { regions, fromFlag } = regionCandidates(s.ctx.global.region, s.ctx.config.env);
   if (fromFlag && regions.length === 1 && regions[0]) return regions[0];
   if (regions.length > 1) {
     return s.ask.select(
@@ -565,12 +565,12 @@ async function askScript(s: Session, clusterName: string): Promise<ScriptAnswer 
   if (target === 'skip') return null;
   const format = await s.ask.select('Format', FORMAT_CHOICES, 'script');
   if (target === 'stdout') return { target, format };
-  let file = presetOut ? path.resolve(s.ctx.io.cwd, presetOut) : undefined;
+  let file = presetOut ? path.resolve(s.ctx.cwd, presetOut) : undefined;
   while (!file) {
     const answer = await s.ask.input('Write it to', defaultScriptPath(clusterName, format), (v) =>
-      scriptPathProblem(path.resolve(s.ctx.io.cwd, v.trim())),
+      scriptPathProblem(path.resolve(s.ctx.cwd, v.trim())),
     );
-    const candidate = path.resolve(s.ctx.io.cwd, answer.trim());
+    const candidate = path.resolve(s.ctx.cwd, answer.trim());
     if (
       !existsSync(candidate) ||
       (await s.ask.confirm(`${candidate} exists. Overwrite it?`, false))

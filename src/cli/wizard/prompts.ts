@@ -3,7 +3,6 @@
  * results), and @inquirer/prompts is loaded on first use so `--help` never pays for it.
  */
 import { CancelledError } from '../../core/errors.js';
-import type { Io } from '../io.js';
 import { isPromptExit, type Ui } from '../ui.js';
 
 /**
@@ -120,8 +119,8 @@ const plainTheme = {
   },
 };
 
-export function createAsk(io: Io, guard: CancelGuard, color: boolean): Ask {
-  const context = { input: io.stdin, output: io.stderr };
+export function createAsk(streams: Ui['prompt'], guard: CancelGuard, color: boolean): Ask {
+  const context = { input: streams.input, output: streams.output };
   const theme = color ? {} : { theme: plainTheme };
   async function prompt<T>(run: (p: typeof import('@inquirer/prompts')) => Promise<T>): Promise<T> {
     guard.throwIfCancelled();

@@ -1,59 +1,17 @@
-import { UsageError } from '../../core/errors.js';
-import { ExitCode } from '../../core/exit-codes.js';
-import { planCheck, planSecurityGroupChange, planTurbo } from '../../core/plan.js';
-import type { ClusterReport } from '../../core/report.js';
-import { buildClusterReport } from '../../core/report-builder.js';
-import type { Work } from '../../core/runner.js';
-import type { CommandContext } from '../context.js';
-import { emitReport } from '../output.js';
-import { buildRunReport, executePlans, observeRegions, type ObservedRegion } from '../pipeline.js';
+/**
+ * The security-group half of the pipeline for `apply` and `remove` (and the wizard's Turbo path):
+ * plan each observed cluster, run the plans through the one runner, report.
+ */
+import { ExitCode } from '../core/exit-codes.js';
+import { planCheck, planSecurityGroupChange, planTurbo } from '../core/plan.js';
+import type { ClusterReport } from '../core/report.js';
+import { buildClusterReport } from '../core/report-builder.js';
+import type { Work } from '../core/runner.js';
+import type { HardenOptions } from './cluster-targets.js';
+import type { CommandContext } from './context.js';
+import { buildRunReport, executePlans, observeRegions, type ObservedRegion } from './pipeline.js';
 
-export type HardenCommand = 'check' | 'apply' | 'remove';
-
-export interface HardenOptions {
-  clusters: string[];
-  all: boolean;
-  dryRun: boolean;
-  yes: boolean;
-}
-
-function validate(command: HardenCommand, opts: HardenOptions): void {
-  const problems: string[] = [];
-  if (!opts.all && opts.clusters.length === 0) {
-    problems.push(
-      `Name a cluster: cce-harden ${command} --cluster <name|id> (or --all for every cluster).`,
-    );
-  }
-  if (opts.all && opts.clusters.length > 0) {
-    problems.push('--all and --cluster exclude each other: pick one.');
-  }
-  if (command === 'remove' && opts.all) {
-    problems.push('remove works on named clusters only: pass --cluster <name|id>.');
-  }
-  if (problems.length > 0) throw new UsageError(problems);
-}
-
-export async function runCheck(ctx: CommandContext, opts: HardenOptions): Promise<number> {
-  validate('check', opts);
-  const { regions, failed } = await observeRegions(ctx, {
-    clusters: opts.clusters,
-    all: opts.all,
-    withPreflight: false,
-  });
-  const clusters = [
-    ...regions.flatMap((r) =>
-      r.observed.clusters.map((obs) => buildClusterReport({ obs, plan: planCheck(obs) })),
-    ),
-    ...failed,
-  ];
-  const report = buildRunReport(ctx, clusters);
-  await emitReport(ctx.io, report, ctx.output);
-  return report.status === 'error'
-    ? ExitCode.error
-    : report.status === 'drift'
-      ? ExitCode.drift
-      : ExitCode.ok;
-}
+export type { HardenOptions } from './cluster-targets.js';
 
 /**
  * apply and remove: observe -> plan -> show -> confirm -> execute -> re-read and verify, through
@@ -64,7 +22,6 @@ export async function runChange(
   command: 'apply' | 'remove',
   opts: HardenOptions,
 ): Promise<number> {
-  validate(command, opts);
   const { regions, failed } = await observeRegions(ctx, {
     clusters: opts.clusters,
     all: opts.all,
@@ -112,7 +69,7 @@ export async function changeObserved(
   const report = buildRunReport(ctx, [...results.map(buildClusterReport), ...failed], {
     dryRun: opts.dryRun,
   });
-  await emitReport(ctx.io, report, ctx.output);
+  await ctx.out.report(report);
   if (stopped) return ExitCode.cancelled;
   if (report.clusters.some((c) => c.status === 'error')) return ExitCode.error;
   if (opts.dryRun && pending > 0) return ExitCode.drift;

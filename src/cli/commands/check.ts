@@ -1,0 +1,42 @@
+import { ExitCode } from '../../core/exit-codes.js';
+import { clusterTargetProblems } from '../cluster-targets.js';
+import { defineCommand, flag } from '../command.js';
+
+export const checkCommand = defineCommand({
+  name: 'check',
+  description:
+    'read-only drift check: is the deny rule (Turbo) or the iptables block (standard) in place?',
+  flags: {
+    cluster: flag.list('--cluster <name|id>', 'cluster to check (repeatable)'),
+    all: flag.boolean('--all', 'every cluster of every --region'),
+  },
+  help: `\nExamples:\n  cce-harden check --cluster prod-turbo\n  cce-harden check --cluster prod-turbo --json   # for scripts: exit 0 compliant, 2 drift, 1 error\n  cce-harden check --all --region cn-north-4,ap-southeast-1 --output prometheus --out /var/lib/node_exporter/textfile/cce_harden.prom`,
+  options(flags, _scope, problems) {
+    const opts = { clusters: flags.cluster, all: flags.all };
+    problems.push(...clusterTargetProblems('check', opts));
+    return opts;
+  },
+  /** Observe -> plan -> report, no write: exit 0 compliant, 2 drift, 1 could not check. */
+  async run(ctx, opts) {
+    const [{ observeRegions, buildRunReport }, { planCheck }, { buildClusterReport }] =
+      await Promise.all([
+        import('../pipeline.js'),
+        import('../../core/plan.js'),
+        import('../../core/report-builder.js'),
+      ]);
+    const { regions, failed } = await observeRegions(ctx, { ...opts, withPreflight: false });
+    const clusters = [
+      ...regions.flatMap((r) =>
+        r.observed.clusters.map((obs) => buildClusterReport({ obs, plan: planCheck(obs) })),
+      ),
+      ...failed,
+    ];
+    const report = buildRunReport(ctx, clusters);
+    await ctx.out.report(report);
+    return report.status === 'error'
+      ? ExitCode.error
+      : report.status === 'drift'
+        ? ExitCode.drift
+        : ExitCode.ok;
+  },
+});
