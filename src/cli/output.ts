@@ -48,6 +48,23 @@ export async function renderReport(
 }
 
 /**
+ * A JSON report on stdout, written in pieces of about 64 KiB as it is rendered (one piece per
+ * cluster, render/json.ts): a fleet's document is never held whole. Byte for byte renderJson.
+ */
+async function writeJsonInPieces(stdout: NodeJS.WritableStream, report: RunReport): Promise<void> {
+  const { renderJsonChunks } = await import('../render/json.js');
+  let batch = '';
+  for (const chunk of renderJsonChunks(report)) {
+    batch += chunk;
+    if (batch.length >= 65536) {
+      await writeStream(stdout, batch);
+      batch = '';
+    }
+  }
+  await writeStream(stdout, batch);
+}
+
+/**
  * The result sink: everything a command produces as its result leaves through here. Results go
  * to stdout, or to --out (cli/write-file.ts: atomic for a regular file, so a reader such as
  * node_exporter's textfile collector never sees half a file; written directly to a device).
@@ -71,6 +88,7 @@ export function createResultSink(
   const redact = (text: string) => (s.redact ? s.redact(text) : text);
   return {
     async report(report) {
+      if (s.format === 'json' && !s.out) return writeJsonInPieces(stdout, report);
       const text = await renderReport(report, s, Date.now());
       if (s.out) {
         await writeOutputFile(s.out, redact(text), {
@@ -82,10 +100,7 @@ export function createResultSink(
       }
       await writeStream(stdout, text);
     },
-    async document(doc) {
-      const { renderJson } = await import('../render/json.js');
-      await writeStream(stdout, renderJson(doc));
-    },
+    document: (doc) => writeJsonInPieces(stdout, doc),
     text: (text) => writeStream(stdout, text),
     file: (path, text, mode) =>
       writeOutputFile(path, redact(text), {

@@ -55,8 +55,9 @@ function loadSdk(): SdkModules {
   if (!modules) {
     modules = {
       core: require('@huaweicloud/huaweicloud-sdk-core'),
-      cce: require('@huaweicloud/huaweicloud-sdk-cce'),
-      vpc: require('@huaweicloud/huaweicloud-sdk-vpc/v3/public-api'),
+      // The client modules only: the packages' indexes also load every model class (~7 MB).
+      cce: require('@huaweicloud/huaweicloud-sdk-cce/v3/CceClient'),
+      vpc: require('@huaweicloud/huaweicloud-sdk-vpc/v3/VpcClient'),
     };
     silenceSdkLogger();
   }
@@ -85,18 +86,68 @@ function install(sdkCredentials: any, creds: Credentials): void {
 }
 
 /**
+ * Reads the text of a 2xx answer into the part the adapter keeps (cloud/cce.ts, cloud/vpc.ts).
+ * Text that is not JSON should come back as the text, as axios would leave it, so validation
+ * reports what came back.
+ */
+export type AnswerReader = (text: string) => unknown;
+
+/**
+ * The axios `transformResponse` of a call whose answer is read by `read`: the SDK then handles
+ * (and, for its debug log, re-serialises) only what is kept, never the whole answer. Error
+ * answers are left as they are (http.ts has already read them into the SDK's error fields).
+ */
+function readingTransform(read: AnswerReader) {
+  return (data: unknown, _headers: unknown, status?: number): unknown => {
+    if (typeof data !== 'string') return data;
+    if (status !== undefined && (status < 200 || status > 299)) {
+      try {
+        return JSON.parse(data) as unknown;
+      } catch {
+        return data;
+      }
+    }
+    return read(data);
+  };
+}
+
+/**
  * Every method call on the client first installs the provider's current credentials (refreshed
  * before they expire), and on an "expired" answer refreshes once and calls again
  * (credentials.ts withCredentials). The SDK reads the fields when it signs, so a call in flight
  * always signs with one consistent set.
+ *
+ * One method is added: `callReading(method, request, read)` makes the SDK's own call `method`
+ * (its URL, query and signature from the SDK's request builder) with `read` turning the answer's
+ * text into what is kept of it, before the SDK sees it. And `sendSigned(options)` sends a request
+ * the SDK has no method for (VPC v1 ListSubnets) through the SDK's signing HTTP client, with the
+ * same fresh credentials and refresh-once as every other call.
  */
 function withFreshCredentials(
   client: SdkClient,
   sdkCredentials: any,
   provider: CredentialProvider,
+  paramCreater: () => Record<string, (request: unknown) => Record<string, unknown>>,
 ): SdkClient {
+  const callReading = (method: string, request: unknown, read: AnswerReader): Promise<unknown> => {
+    const build = paramCreater()[method];
+    if (typeof build !== 'function') throw new Error(`the SDK has no call ${method}`);
+    return withCredentials(provider, (creds) => {
+      install(sdkCredentials, creds);
+      const options = build(request);
+      options.axiosRequestConfig = { transformResponse: [readingTransform(read)] };
+      return client.hcClient.sendRequest(options) as Promise<unknown>;
+    });
+  };
+  const sendSigned = (options: Record<string, unknown>): Promise<unknown> =>
+    withCredentials(provider, (creds) => {
+      install(sdkCredentials, creds);
+      return client.hcClient.sendRequest(options) as Promise<unknown>;
+    });
   return new Proxy(client, {
     get(target, prop, receiver) {
+      if (prop === 'callReading') return callReading;
+      if (prop === 'sendSigned') return sendSigned;
       const value = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function' || typeof prop !== 'string' || prop === 'constructor') {
         return value;
@@ -110,7 +161,7 @@ function withFreshCredentials(
   });
 }
 
-function build(builder: any, config: CloudConfig, endpoint: string): SdkClient {
+function build(builder: any, paramCreater: any, config: CloudConfig, endpoint: string): SdkClient {
   const { core } = loadSdk();
   // Placeholders until the first call installs the provider's credentials.
   const credentials = new core.BasicCredentials()
@@ -133,13 +184,15 @@ function build(builder: any, config: CloudConfig, endpoint: string): SdkClient {
       },
     })
     .build();
-  return withFreshCredentials(client, credentials, config.credentials);
+  return withFreshCredentials(client, credentials, config.credentials, paramCreater);
 }
 
 export function createCceClient(config: CloudConfig): SdkClient {
-  return build(loadSdk().cce.CceClient.newBuilder(), config, config.cceEndpoint);
+  const { cce } = loadSdk();
+  return build(cce.CceClient.newBuilder(), cce.ParamCreater, config, config.cceEndpoint);
 }
 
 export function createVpcClient(config: CloudConfig): SdkClient {
-  return build(loadSdk().vpc.VpcClient.newBuilder(), config, config.vpcEndpoint);
+  const { vpc } = loadSdk();
+  return build(vpc.VpcClient.newBuilder(), vpc.ParamCreater, config, config.vpcEndpoint);
 }

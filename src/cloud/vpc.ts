@@ -61,6 +61,41 @@ const pageOf = <T extends z.ZodType>(key: string, item: T) =>
   });
 
 /**
+ * Reads the text of a page of `key` keeping only the given fields of each item (and the rest of
+ * the page, e.g. page_info), as soon as it is parsed: the SDK and validation then handle only
+ * those. Only fields are dropped; an item or value of the wrong type is kept as it is, so
+ * validation fails as it would on the whole page. Text that is not JSON is returned as text.
+ */
+function pageText(key: string, fields: readonly string[]): (text: string) => unknown {
+  return (text) => {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return text;
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+    const items = (body as Record<string, unknown>)[key];
+    if (!Array.isArray(items)) return body;
+    for (let i = 0; i < items.length; i++) {
+      const item: unknown = items[i];
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) continue;
+      const kept: Record<string, unknown> = {};
+      for (const f of fields) {
+        if (Object.prototype.hasOwnProperty.call(item, f)) {
+          kept[f] = (item as Record<string, unknown>)[f];
+        }
+      }
+      items[i] = kept;
+    }
+    return body;
+  };
+}
+
+const GROUP_PAGE_TEXT = pageText('security_groups', Object.keys(WireGroupSchema.shape));
+const RULE_PAGE_TEXT = pageText('security_group_rules', Object.keys(WireRuleSchema.shape));
+
+/**
  * At most this many pages per listing: 2000 items a page makes that 2 million items, far beyond
  * any quota; a server that goes on is looping.
  */
@@ -96,6 +131,9 @@ export function normalizeRule(w: WireRule): SgRule {
   };
 }
 
+/** A listing asked to stop after a number of pages had more (listProjectRules' `maxPages`). */
+class PageLimit extends Error {}
+
 export class VpcAdapter implements RuleStore, PodInterfaceReader {
   constructor(
     private readonly client: SdkClient,
@@ -116,12 +154,14 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
     item: z.ZodType<W>,
     what: string,
     map: (items: W[]) => T[] = (items) => items as unknown as T[],
+    maxPages = MAX_PAGES,
   ): Promise<T[]> {
     const out: T[] = [];
     const ids = new Set<string>();
     const markers = new Set<string>();
     let marker: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
+      if (page >= maxPages) throw new PageLimit();
       const res = await this.retrier.run(operation, () => fetchPage(marker));
       const parsed = parseAnswer(pageOf(key, item), res, {
         operation,
@@ -156,7 +196,11 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
     return this.paginate(
       'ListSecurityGroups',
       (marker) =>
-        this.client.listSecurityGroups({ limit: this.pageSize, ...(marker ? { marker } : {}) }),
+        this.client.callReading(
+          'listSecurityGroups',
+          { limit: this.pageSize, ...(marker ? { marker } : {}) },
+          GROUP_PAGE_TEXT,
+        ),
       'security_groups',
       WireGroupSchema,
       'a security group list',
@@ -177,12 +221,16 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
       this.paginate(
         'ListSecurityGroupRules',
         (marker) =>
-          this.client.listSecurityGroupRules({
-            security_group_id: chunk,
-            ...(filter.direction ? { direction: filter.direction } : {}),
-            limit: this.pageSize,
-            ...(marker ? { marker } : {}),
-          }),
+          this.client.callReading(
+            'listSecurityGroupRules',
+            {
+              security_group_id: chunk,
+              ...(filter.direction ? { direction: filter.direction } : {}),
+              limit: this.pageSize,
+              ...(marker ? { marker } : {}),
+            },
+            RULE_PAGE_TEXT,
+          ),
         'security_group_rules',
         WireRuleSchema,
         'a security group rule list',
@@ -200,22 +248,31 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
   async listProjectRules(
     filter: ProjectRuleFilter,
     keep: (rule: SgRule) => boolean = () => true,
-  ): Promise<SgRule[]> {
+    opts: { maxPages?: number } = {},
+  ): Promise<SgRule[] | null> {
     return this.paginate(
       'ListSecurityGroupRules',
       (marker) =>
-        this.client.listSecurityGroupRules({
-          direction: filter.direction,
-          ...(filter.action ? { action: filter.action } : {}),
-          ...(filter.priority ? { priority: [...filter.priority] } : {}),
-          limit: this.pageSize,
-          ...(marker ? { marker } : {}),
-        }),
+        this.client.callReading(
+          'listSecurityGroupRules',
+          {
+            direction: filter.direction,
+            ...(filter.action ? { action: filter.action } : {}),
+            ...(filter.priority ? { priority: [...filter.priority] } : {}),
+            limit: this.pageSize,
+            ...(marker ? { marker } : {}),
+          },
+          RULE_PAGE_TEXT,
+        ),
       'security_group_rules',
       WireRuleSchema,
       'a security group rule list',
       (page) => page.map(normalizeRule).filter(keep),
-    );
+      opts.maxPages,
+    ).catch((err: unknown) => {
+      if (err instanceof PageLimit) return null;
+      throw err;
+    });
   }
 
   /**
@@ -260,7 +317,9 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
     // v1 pages have no page_info: a page shorter than the limit is the last one.
     for (let page = 0; page < 1000; page++) {
       const res = await this.retrier.run<unknown>('ListSubnets', () =>
-        this.client.hcClient.sendRequest({
+        // Through the credential-installing wrapper: the SDK's hcClient alone would sign with
+        // whatever keys the client object last held.
+        this.client.sendSigned({
           method: 'GET',
           url: '/v1/{project_id}/subnets',
           contentType: 'application/json',

@@ -52,7 +52,9 @@ export function parseApiServerUrl(
   const m = /^[a-z]+:\/\/(?:[^@/]*@)?(\[[^\]]*\]|[^/:?#]*)(?::(\d+))?/i.exec(url);
   const written = m?.[1] ?? parsed.hostname;
   const host = written.replace(/^\[|\]$/g, '');
-  if (ipaddr.IPv6.isValid(host)) {
+  // Every IPv6 form has a colon; IPv6.isValid throws (and catches) internally on an IPv4 address,
+  // which costs a fleet one exception per cluster.
+  if (host.includes(':') && ipaddr.IPv6.isValid(host)) {
     return {
       ok: false,
       problem: `the internal API server address ${host} is IPv6; cce-harden builds IPv4 rules only`,

@@ -9,7 +9,12 @@ import { CloudError, NotFoundError, UsageError } from './errors.js';
 import type { Finding } from './report.js';
 import { toReportError } from './report-error.js';
 import { rulesOfGroup } from './rule.js';
-import { fetchDecidingRules } from './rule-fetch.js';
+import {
+  fetchDecidingRules,
+  finishFleetRuleRead,
+  startFleetRuleRead,
+  type FleetRuleRead,
+} from './rule-fetch.js';
 import { findEniSecurityGroup } from './security-group.js';
 import type { StandardFacts } from './standard-check.js';
 import type {
@@ -201,16 +206,20 @@ export async function observeRegion(
     }
   }
 
-  await mapLimit(standard, ports.concurrency, async ({ index, ref, facts }) => {
+  // Node pools of standard clusters are read while the Turbo side is listed.
+  const standardDone = mapLimit(standard, ports.concurrency, async ({ index, ref, facts }) => {
     slots[index] = await observeStandard(ports, ref, region, facts, opts.standardFacts);
   });
 
   let groups: SecurityGroup[] | null = null;
+  // A fleet's deciding rules are read project-wide, page by page, while the groups are listed.
+  const fleetRules = turbo.length > 0 ? startFleetRuleRead(ports.rules, turbo.length) : null;
   if (turbo.length > 0) {
     try {
       groups = await ports.rules.listSecurityGroups();
     } catch (err) {
       for (const t of turbo) slots[t.index] = failed(t.ref, region, t.facts, err);
+      await fleetRules;
     }
   }
   if (groups) {
@@ -234,9 +243,11 @@ export async function observeRegion(
       withGroup.map((t) => ({ ref: t.ref, region, facts: t.facts, group: t.group })),
       groups.length,
       opts.ports,
+      fleetRules,
     );
     withGroup.forEach((t, i) => (slots[t.index] = observed[i] ?? null));
   }
+  await standardDone;
 
   let clusters = slots.filter((s): s is ClusterObservation => s !== null);
   if (opts.withPreflight) clusters = await withPreflight(ports, clusters);
@@ -260,16 +271,19 @@ async function readGroupRules(
   ports: ObservePorts,
   items: { ref: string; region: string; facts: ReadyFacts; group: SecurityGroup }[],
   projectGroupCount: number,
-  denyPorts?: readonly number[],
+  denyPorts: readonly number[] | undefined,
+  fleetRules: FleetRuleRead | null = null,
 ): Promise<ClusterObservation[]> {
-  if (items.length === 0) return [];
+  if (items.length === 0) {
+    await fleetRules;
+    return [];
+  }
   let rules: SgRule[];
   try {
-    rules = await fetchDecidingRules(
-      ports.rules,
-      items.map((i) => i.group.id),
-      projectGroupCount,
-    );
+    const ids = items.map((i) => i.group.id);
+    rules = fleetRules
+      ? await finishFleetRuleRead(fleetRules, ports.rules, ids)
+      : await fetchDecidingRules(ports.rules, ids, projectGroupCount);
   } catch (err) {
     return items.map((i) => failed(i.ref, i.region, i.facts, err));
   }
@@ -295,7 +309,12 @@ export async function observeWithGroup(
   try {
     const facts = readyFacts(obs.facts);
     const group = findEniSecurityGroup(groups, facts.name, securityGroupId);
-    const [observed] = await readGroupRules(ports, [{ ...obs, facts, group }], groups.length);
+    const [observed] = await readGroupRules(
+      ports,
+      [{ ...obs, facts, group }],
+      groups.length,
+      undefined,
+    );
     return observed ?? failed(obs.ref, obs.region, obs.facts, new Error('no observation'));
   } catch (err) {
     return failed(obs.ref, obs.region, obs.facts, err);

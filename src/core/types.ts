@@ -98,9 +98,14 @@ export interface RuleStore {
   /**
    * Rules of the whole project (region) that pass server-side filters, all pages, with
    * `keep` applied to each page as it is read so rules nobody asked for are not held. Optional:
-   * a store without it is read group by group (`listRules`).
+   * a store without it is read group by group (`listRules`). With `maxPages`, a listing that
+   * needs more pages than that stops there and resolves null.
    */
-  listProjectRules?(filter: ProjectRuleFilter, keep?: (rule: SgRule) => boolean): Promise<SgRule[]>;
+  listProjectRules?(
+    filter: ProjectRuleFilter,
+    keep?: (rule: SgRule) => boolean,
+    opts?: { maxPages?: number },
+  ): Promise<SgRule[] | null>;
   /**
    * Creates a rule. A 409 duplicate (VPC.9902, e.g. from a concurrent run) is not an error: it
    * reports the id of the rule that already exists. `dryRun` asks the API to validate only.

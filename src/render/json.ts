@@ -100,14 +100,52 @@ function order(value: unknown, shape: Shape): unknown {
   return out;
 }
 
+/**
+ * JSON.stringify escapes C0 controls but not DEL, the C1 controls (U+009B acts as ESC [ on some
+ * terminals) or bidi overrides: escape those too, so the document is inert on a terminal. Per
+ * character, so escaping piece by piece gives the same text as escaping the whole.
+ */
+function inert(text: string): string {
+  return text.replace(
+    /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
+    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** Where `JSON.stringify(doc, null, 2)` puts the top-level `clusters` array when it is empty. */
+const CLUSTERS_SLOT = '\n  "clusters": []';
+
+/**
+ * The report as one JSON document followed by a newline, in pieces: the document around the
+ * clusters, then one piece per cluster. Joined, the pieces are exactly `renderJson`'s text; a
+ * large fleet's report is written out without holding a reordered copy of it and its whole text
+ * at once. Every piece is a cluster's own `JSON.stringify(..., null, 2)` indented to its place
+ * (the text of a JSON value has no line break but the ones indentation puts there).
+ */
+export function* renderJsonChunks(report: RunReport): Generator<string> {
+  const clusters: unknown = (report as { clusters?: unknown }).clusters;
+  if (!Array.isArray(clusters) || clusters.length === 0) {
+    yield inert(JSON.stringify(order(report, RUN), null, 2)) + '\n';
+    return;
+  }
+  const frame = inert(JSON.stringify(order({ ...report, clusters: [] }, RUN), null, 2));
+  // Top-level keys are the only ones indented by two spaces, and a JSON string holds no raw
+  // line break: the slot is found once and only where the array is.
+  const at = frame.indexOf(CLUSTERS_SLOT);
+  if (at < 0) {
+    yield inert(JSON.stringify(order(report, RUN), null, 2)) + '\n';
+    return;
+  }
+  yield frame.slice(0, at) + '\n  "clusters": [';
+  const item: Shape = { keys: CLUSTER.keys };
+  for (let i = 0; i < clusters.length; i++) {
+    const text = JSON.stringify(order(clusters[i], item), null, 2) ?? 'null';
+    yield `\n    ${inert(text).replace(/\n/g, '\n    ')}${i < clusters.length - 1 ? ',' : ''}`;
+  }
+  yield '\n  ]' + frame.slice(at + CLUSTERS_SLOT.length) + '\n';
+}
+
 /** The report as one JSON document followed by a newline. */
 export function renderJson(report: RunReport): string {
-  // JSON.stringify escapes C0 controls but not DEL, the C1 controls (U+009B acts as ESC [ on some
-  // terminals) or bidi overrides: escape those too, so the document is inert on a terminal.
-  return (
-    JSON.stringify(order(report, RUN), null, 2).replace(
-      /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
-      (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
-    ) + '\n'
-  );
+  return [...renderJsonChunks(report)].join('');
 }

@@ -12,6 +12,7 @@ import {
   isExpiredCredentialAnswer,
 } from '../../src/cloud/credentials.js';
 import { IamProjectResolver } from '../../src/cloud/iam.js';
+import { VpcAdapter } from '../../src/cloud/vpc.js';
 import { Retrier } from '../../src/cloud/retry.js';
 import { WorldBuilder, startSandbox, type SandboxHandle } from '../../src/sandbox/index.js';
 
@@ -88,6 +89,43 @@ describe('one provider for every client', () => {
     // Nothing logged carries a secret.
     const secrets = h.federation.issued().flatMap((c) => [c.sk, c.securityToken]);
     for (const m of logged) for (const x of secrets) expect(m.includes(x)).toBe(false);
+  });
+
+  it('a call the SDK has no method for (VPC v1 ListSubnets) refreshes expired credentials too', async () => {
+    let aheadMs = 0;
+    const builder = new WorldBuilder()
+      .project({ region: NORTH, id: NORTH_ID })
+      .turboCluster({ name: 'pods' });
+    const neutronId = builder.eniSubnet('pods').neutron_subnet_id;
+    const h = (handle = await startSandbox({
+      world: builder.build(),
+      now: () => new Date(Date.now() + aheadMs),
+      federation: { credentialLifetimeMs: 60_000 },
+    }));
+    const provider = new OidcProvider({
+      idpId: h.federation.idpId,
+      idTokenFile: h.federation.writeIdTokenFile(),
+      iamEndpoint: h.url,
+      timeoutMs: 5000,
+      userAgent: 'cce-harden',
+    });
+    const client = createVpcClient({
+      credentials: provider,
+      projectId: NORTH_ID,
+      region: NORTH,
+      cceEndpoint: h.url,
+      vpcEndpoint: h.url,
+      timeoutMs: 5000,
+      userAgent: 'cce-harden',
+    });
+    const vpc = new VpcAdapter(client, new Retrier({ baseDelayMs: 1, maxDelayMs: 4 }), 50, NORTH);
+    await vpc.listSecurityGroups();
+    aheadMs = 120_000; // the gateway now sees the first credentials as expired
+    await vpc.listPodInterfaces([neutronId]);
+    const subnets = h.log.filter((e) => e.operation === 'ListSubnets');
+    expect(subnets.map((e) => e.status)).toEqual([401, 200]);
+    expect(subnets[0]?.errorCode).toBe('APIGW.0307');
+    expect(h.federation.issued()).toHaveLength(2);
   });
 
   it('reads the ID token file again for each exchange (the kubelet rotates it)', async () => {

@@ -289,6 +289,42 @@ describe('reading the rules that decide compliance, two ways', () => {
     expect(requests.slice(1).every((e) => e.query['security_group_id'] !== undefined)).toBe(true);
   });
 
+  it('gives up the project-wide read once it takes more requests than reading by group', async () => {
+    // 49 Turbo clusters: two requests of 40 group ids. At 25 rules a page, the project's
+    // priority-1 egress rules need more than two pages, so the read stops after two and the
+    // groups are read by id; the documents are the same.
+    const world = padded(WORLDS['drift']!);
+    const h = (handle = await startSandbox({ world }));
+    const { vpc } = adapters(h);
+    const small = new VpcAdapter(
+      createVpcClient({
+        credentials: accessKeyProvider({ ak: SANDBOX_CREDENTIALS.ak, sk: SANDBOX_CREDENTIALS.sk }),
+        projectId: SANDBOX_CREDENTIALS.projectId,
+        region: SANDBOX_CREDENTIALS.region,
+        cceEndpoint: h.url,
+        vpcEndpoint: h.url,
+        timeoutMs: 15_000,
+        userAgent: 'cce-harden-test',
+      }),
+      new Retrier({ baseDelayMs: 1, maxDelayMs: 5 }),
+      25,
+    );
+    const deciding = world.projects[0]!.securityGroupRules.filter(
+      (r) => r.direction === 'egress' && r.priority === 1,
+    );
+    expect(deciding.length).toBeGreaterThan(2 * 25);
+    const byGroup = await documents(h, byGroupOnly(vpc));
+    h.clearLog();
+    const gaveUp = await documents(h, small);
+    expect(gaveUp.check).toBe(byGroup.check);
+    expect(gaveUp.remove).toBe(byGroup.remove);
+    const requests = ruleRequests(h.log);
+    const projectWide = requests.filter((e) => e.query['security_group_id'] === undefined);
+    expect(projectWide).toHaveLength(2);
+    expect(projectWide.every((e) => e.query['priority'] === '1')).toBe(true);
+    expect(requests.length).toBeGreaterThan(2);
+  });
+
   it('reports any other failure of the project-wide read for every Turbo cluster, without a second try', async () => {
     const h = (handle = await startSandbox({ world: padded((b) => b) }));
     const { vpc } = adapters(h);

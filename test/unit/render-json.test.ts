@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { renderJson } from '../../src/render/json.js';
+import { renderJson, renderJsonChunks } from '../../src/render/json.js';
 import type { ClusterReport, RunReport } from '../../src/core/report.js';
 import {
   HOSTILE,
@@ -121,6 +121,37 @@ describe('renderJson', () => {
     const back = JSON.parse(renderJson(evil)) as RunReport;
     expect(back.clusters[0]?.name).toBe(HOSTILE);
     expect(back.clusters[0]?.findings[0]?.message).toBe(HOSTILE);
+  });
+
+  it('in pieces, one per cluster, the same text as the whole document rendered at once', () => {
+    const tricky = '\n  "clusters": [],\n  "x": 1\u009b\u202e\u007f';
+    const input = {
+      ...run(
+        [
+          cluster({ name: tricky, findings: [{ code: 'x', severity: 'info', message: HOSTILE }] }),
+          { ...drift, rule: denyRule },
+          errored,
+          { ...cluster(), zeta: { clusters: [] } } as ClusterReport,
+          standard,
+        ],
+        { startedAt: '2025-01-01T00:00:00Z', error: errored.error },
+      ),
+      extension: { clusters: [1, 2] },
+    } as RunReport;
+    // The reference: the whole report, keys reordered as renderJson orders them, stringified in
+    // one go and made inert the same way.
+    const ordered = JSON.parse(renderJson(reversed(input) as RunReport)) as unknown;
+    const whole =
+      JSON.stringify(ordered, null, 2).replace(
+        /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
+        (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
+      ) + '\n';
+    const pieces = [...renderJsonChunks(reversed(input) as RunReport)];
+    expect(pieces).toHaveLength(input.clusters.length + 2);
+    expect(pieces.join('')).toBe(whole);
+    expect(renderJson(reversed(input) as RunReport)).toBe(whole);
+    expect(whole).toContain('\\u009b');
+    expect(whole).not.toContain('\u009b');
   });
 
   it('a failed run with no clusters is still one document', () => {
