@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import http from 'node:http';
-import https from 'node:https';
 import { AuthError, CloudError, UsageError } from '../core/errors.js';
+import { request, TransportError, type Answer } from './small-http.js';
 
 /**
  * Where cloud credentials come from, in this order (the first one configured wins):
@@ -183,96 +182,6 @@ abstract class TemporaryProvider implements CredentialProvider {
     })();
     return this.pending;
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Small, bounded HTTP for IAM and the metadata service
-
-const MAX_ANSWER_BYTES = 64 * 1024;
-
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: unknown;
-  requestId: string | undefined;
-}
-
-class TransportError extends Error {}
-
-function request(
-  url: URL,
-  opts: {
-    method: 'GET' | 'POST';
-    headers: Record<string, string>;
-    body?: string;
-    timeoutMs: number;
-    connectTimeoutMs?: number;
-  },
-): Promise<Answer> {
-  const lib = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : undefined;
-  if (!lib) return Promise.reject(new TransportError(`unsupported URL scheme ${url.protocol}`));
-  return new Promise((resolve, reject) => {
-    let connectTimer: NodeJS.Timeout | undefined;
-    const req = lib.request(
-      url,
-      {
-        method: opts.method,
-        headers: {
-          ...opts.headers,
-          ...(opts.body === undefined ? {} : { 'content-length': Buffer.byteLength(opts.body) }),
-        },
-        agent: false,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > MAX_ANSWER_BYTES) {
-            req.destroy(new TransportError(`the answer is larger than ${MAX_ANSWER_BYTES} bytes`));
-            return;
-          }
-          chunks.push(c);
-        });
-        res.on('error', (err) => reject(new TransportError(err.message)));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let body: unknown = text;
-          try {
-            body = text === '' ? null : (JSON.parse(text) as unknown);
-          } catch {
-            // Kept as text: the caller reports an answer that is not JSON.
-          }
-          const rid = res.headers['x-request-id'];
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body,
-            requestId: Array.isArray(rid) ? rid[0] : rid,
-          });
-        });
-      },
-    );
-    if (opts.connectTimeoutMs !== undefined) {
-      const ms = opts.connectTimeoutMs;
-      connectTimer = setTimeout(
-        () => req.destroy(new TransportError(`no connection within ${ms} ms`)),
-        ms,
-      );
-      req.on('socket', (socket) => {
-        socket.once('connect', () => clearTimeout(connectTimer));
-      });
-    }
-    req.setTimeout(opts.timeoutMs, () =>
-      req.destroy(new TransportError(`no answer within ${opts.timeoutMs} ms`)),
-    );
-    req.on('error', (err) => {
-      clearTimeout(connectTimer);
-      reject(err instanceof TransportError ? err : new TransportError(err.message));
-    });
-    req.on('close', () => clearTimeout(connectTimer));
-    req.end(opts.body);
-  });
 }
 
 /** For messages: printable, one line, bounded. Cloud answers are untrusted. */

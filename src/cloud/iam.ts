@@ -1,8 +1,7 @@
-import http from 'node:http';
-import https from 'node:https';
 import { AuthError, CloudError, NotFoundError } from '../core/errors.js';
 import { withCredentials, type CredentialProvider, type Credentials } from './credentials.js';
 import type { Retrier } from './retry.js';
+import { request } from './small-http.js';
 import { signRequest } from './signer.js';
 
 /**
@@ -53,39 +52,18 @@ interface JsonAnswer {
   requestId: string | undefined;
 }
 
-function getJson(
+async function getJson(
   url: URL,
   headers: Record<string, string>,
   timeoutMs: number,
 ): Promise<JsonAnswer> {
-  const lib = url.protocol === 'https:' ? https : http;
-  return new Promise((resolve, reject) => {
-    const req = lib.request(url, { method: 'GET', headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown = text;
-        try {
-          body = text === '' ? null : (JSON.parse(text) as unknown);
-        } catch {
-          // Kept as text: the caller reports an answer that is not JSON.
-        }
-        const rid = res.headers['x-request-id'];
-        resolve({
-          status: res.statusCode ?? 0,
-          body,
-          requestId: Array.isArray(rid) ? rid[0] : rid,
-        });
-      });
-    });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`timeout of ${timeoutMs} ms exceeded`)));
-    req.on('error', (err) =>
-      reject(new IamHttpError(err.message, undefined, undefined, err.message, undefined)),
-    );
-    req.end();
-  });
+  try {
+    const answer = await request(url, { method: 'GET', headers, timeoutMs });
+    return { status: answer.status, body: answer.body, requestId: answer.requestId };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new IamHttpError(message, undefined, undefined, message, undefined);
+  }
 }
 
 /** Error code and message from either the gateway's or Keystone's error body. */
