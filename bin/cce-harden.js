@@ -1,6 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
-// The small young generation keeps a fleet check of thousands of clusters in less memory, at no
-// measurable CPU cost (docs/fleet.md); `node bin/cce-harden.js` works too, without it.
+#!/usr/bin/env node
 // Thin shim: everything lives in the built entry point. Only this file sets the exit code.
 import { readFileSync } from 'node:fs';
 

@@ -100,15 +100,8 @@ function runChild(argv, env, { probe = true } = {}) {
   const probeFile = path.join(tmp, `probe-${performance.now()}`);
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    // The CLI runs as installed, through its own `#!` line (and the node flags on it); other
-    // scripts through node.
-    const [command, args] = argv[0] === BIN ? [BIN, argv.slice(1)] : [process.execPath, argv];
-    const child = spawn(command, args, {
-      env: {
-        ...env,
-        BENCH_RSS_OUT: probeFile,
-        ...(probe ? { NODE_OPTIONS: `--import=${RSS_PROBE}` } : {}),
-      },
+    const child = spawn(process.execPath, probe ? ['--import', RSS_PROBE, ...argv] : argv, {
+      env: { ...env, BENCH_RSS_OUT: probeFile },
       cwd: tmp,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
