@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { AuthError, CloudError, UsageError } from '../core/errors.js';
-import { request, TransportError, type Answer } from './small-http.js';
+import { errorOf, printable, request, TransportError, type Answer } from './small-http.js';
 
 /**
  * Where cloud credentials come from, in this order (the first one configured wins):
@@ -182,30 +182,6 @@ abstract class TemporaryProvider implements CredentialProvider {
     })();
     return this.pending;
   }
-}
-
-/** For messages: printable, one line, bounded. Cloud answers are untrusted. */
-function printable(text: string, max = 300): string {
-  // eslint-disable-next-line no-control-regex -- stripping control characters is the point
-  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max)}...` : flat;
-}
-
-function errorOf(body: unknown): { code?: string; message?: string } {
-  if (typeof body !== 'object' || body === null) return {};
-  const b = body as {
-    error_code?: unknown;
-    error_msg?: unknown;
-    error?: { code?: unknown; message?: unknown };
-  };
-  const code = b.error_code ?? b.error?.code;
-  const message = b.error_msg ?? b.error?.message;
-  return {
-    ...(typeof code === 'string' || typeof code === 'number'
-      ? { code: printable(String(code), 40) }
-      : {}),
-    ...(typeof message === 'string' ? { message: printable(message) } : {}),
-  };
 }
 
 function describeStatus(a: Answer): string {

@@ -1,7 +1,7 @@
 import { AuthError, CloudError, NotFoundError } from '../core/errors.js';
 import { withCredentials, type CredentialProvider, type Credentials } from './credentials.js';
 import type { Retrier } from './retry.js';
-import { request } from './small-http.js';
+import { errorOf, request } from './small-http.js';
 import { signRequest } from './signer.js';
 
 /**
@@ -64,22 +64,6 @@ async function getJson(
     const message = err instanceof Error ? err.message : String(err);
     throw new IamHttpError(message, undefined, undefined, message, undefined);
   }
-}
-
-/** Error code and message from either the gateway's or Keystone's error body. */
-function errorOf(body: unknown): { code?: string; message?: string } {
-  if (typeof body !== 'object' || body === null) return {};
-  const b = body as {
-    error_code?: unknown;
-    error_msg?: unknown;
-    error?: { code?: unknown; message?: unknown };
-  };
-  const code = b.error_code ?? b.error?.code;
-  const message = b.error_msg ?? b.error?.message;
-  return {
-    ...(code === undefined ? {} : { code: String(code) }),
-    ...(message === undefined ? {} : { message: String(message) }),
-  };
 }
 
 const MAPPING_HINT = (region: string) =>

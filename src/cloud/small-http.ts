@@ -104,3 +104,28 @@ export function request(
     req.end(opts.body);
   });
 }
+
+/** For messages: printable, one line, bounded. Cloud answers are untrusted. */
+export function printable(text: string, max = 300): string {
+  // eslint-disable-next-line no-control-regex -- stripping control characters is the point
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max)}...` : flat;
+}
+
+/** Error code and message from the gateway's (`error_code`/`error_msg`) or Keystone's (`error`) body. */
+export function errorOf(body: unknown): { code?: string; message?: string } {
+  if (typeof body !== 'object' || body === null) return {};
+  const b = body as {
+    error_code?: unknown;
+    error_msg?: unknown;
+    error?: { code?: unknown; message?: unknown };
+  };
+  const code = b.error_code ?? b.error?.code;
+  const message = b.error_msg ?? b.error?.message;
+  return {
+    ...(typeof code === 'string' || typeof code === 'number'
+      ? { code: printable(String(code), 40) }
+      : {}),
+    ...(typeof message === 'string' ? { message: printable(message) } : {}),
+  };
+}

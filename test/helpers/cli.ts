@@ -11,7 +11,9 @@ import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { run } from '../../src/main.js';
 import { SANDBOX_CREDENTIALS, type SandboxHandle } from '../../src/sandbox/index.js';
-import { validateReportOutput } from './report-schema.js';
+import { expect } from 'vitest';
+import type { RunReport } from '../../src/core/report.js';
+import { expectValidReport, validateReportOutput } from './report-schema.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(ROOT, 'bin/cce-harden.js');
@@ -106,4 +108,12 @@ export function writes(handle: SandboxHandle): { method: string; path: string }[
   return handle.log
     .filter((e) => e.method !== 'GET' && e.method !== 'HEAD')
     .map((e) => ({ method: e.method, path: e.path }));
+}
+
+/** The report document a `--json` run printed; fails the test when stdout is not JSON. */
+export function reportOf(r: CliResult): RunReport {
+  expect(r.stdout.trim().startsWith('{'), `stdout is JSON: ${r.stdout}\n${r.stderr}`).toBe(true);
+  const doc = JSON.parse(r.stdout) as RunReport;
+  expectValidReport(doc);
+  return doc;
 }

@@ -54,3 +54,18 @@ export function sandboxPerFile(opts: SandboxOptions | (() => SandboxOptions) = {
     },
   };
 }
+
+/** Ids of the `<cluster>-cce-eni-*` groups of a cluster in a sandbox world. */
+export function eniGroupIds(world: World, cluster: string): string[] {
+  return world.projects
+    .flatMap((p) => p.securityGroups)
+    .filter((g) => g.name.startsWith(`${cluster}-cce-eni-`))
+    .map((g) => g.id);
+}
+
+/** The one ENI group of a cluster in a running sandbox. */
+export function eniGroupId(h: SandboxHandle, cluster: string): string {
+  const [id] = eniGroupIds(h.world, cluster);
+  if (!id) throw new Error(`no ENI group for ${cluster}`);
+  return id;
+}

@@ -14,8 +14,7 @@ import {
   WorldBuilder,
 } from '../../src/sandbox/index.js';
 import type { RunReport } from '../../src/core/report.js';
-import { runCli, sandboxEnv, writes, type CliResult } from '../helpers/cli.js';
-import { expectValidReport } from '../helpers/report-schema.js';
+import { runCli, sandboxEnv, writes, reportOf } from '../helpers/cli.js';
 
 const PID = SANDBOX_CREDENTIALS.projectId;
 const REGION = SANDBOX_CREDENTIALS.region;
@@ -31,11 +30,7 @@ async function sandbox(world: World = demoWorld()): Promise<SandboxHandle> {
   return handle;
 }
 
-function json(r: CliResult): RunReport {
-  const doc = JSON.parse(r.stdout) as RunReport;
-  expectValidReport(doc);
-  return doc;
-}
+const json = reportOf;
 
 /** The message of the run's error, or of its first failed cluster. */
 function errorMessage(doc: RunReport): string {

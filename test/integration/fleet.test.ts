@@ -18,8 +18,8 @@ import {
 } from '../../src/sandbox/index.js';
 import { parsePrometheus } from '../helpers/prometheus-parse.js';
 import { findAll, parseXml } from '../helpers/xml-parse.js';
-import { runCli, sandboxEnv, writes, type CliResult } from '../helpers/cli.js';
-import { sandboxPerTest } from '../helpers/sandbox.js';
+import { runCli, sandboxEnv, writes, reportOf } from '../helpers/cli.js';
+import { sandboxPerTest, eniGroupIds } from '../helpers/sandbox.js';
 
 const NORTH = 'cn-north-4';
 const SOUTH = 'ap-southeast-1';
@@ -67,10 +67,7 @@ function env(h: SandboxHandle, extra: Record<string, string | undefined> = {}) {
   });
 }
 
-function json(r: CliResult): RunReport {
-  expect(r.stdout.trim().startsWith('{'), `stdout is JSON: ${r.stdout}\n${r.stderr}`).toBe(true);
-  return JSON.parse(r.stdout) as RunReport;
-}
+const json = reportOf;
 
 function byName(doc: RunReport): Map<string, ClusterReport> {
   return new Map(doc.clusters.map((c) => [c.name, c]));
@@ -127,13 +124,6 @@ function expectedCalls(world: World, pid: string): Record<Call, number> {
       limit <= 1 ? byGroup : projectPages <= limit ? projectPages : limit + byGroup,
     other: 0,
   };
-}
-
-function eniGroupIds(world: World, cluster: string): string[] {
-  return world.projects
-    .flatMap((p) => p.securityGroups)
-    .filter((g) => g.name.startsWith(`${cluster}-cce-eni-`))
-    .map((g) => g.id);
 }
 
 describe('check --all over two regions', () => {

@@ -17,7 +17,7 @@ import {
   type SandboxOptions,
   type World,
 } from '../../src/sandbox/index.js';
-import { runCli, sandboxEnv, spawnCli, type CliResult } from '../helpers/cli.js';
+import { runCli, sandboxEnv, spawnCli, reportOf } from '../helpers/cli.js';
 
 const NORTH = 'cn-north-4';
 const SOUTH = 'ap-southeast-1';
@@ -75,9 +75,7 @@ function oidcEnv(
   });
 }
 
-function json(r: CliResult): RunReport {
-  return JSON.parse(r.stdout) as RunReport;
-}
+const json = reportOf;
 
 /** Every secret the sandbox handed out (and the ID tokens), none of which may be printed. */
 function expectNoSecrets(h: SandboxHandle, texts: string[], idTokens: string[] = []): void {

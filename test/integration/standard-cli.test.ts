@@ -20,17 +20,14 @@ import {
   parseBlock,
   POST_INSTALL_KEY,
 } from '../../src/core/post-install.js';
-import type { RunReport } from '../../src/core/report.js';
 import type { RawNodePool } from '../../src/cloud/cce-wire.js';
-import { runCli, sandboxEnv, writes, type CliResult } from '../helpers/cli.js';
+import { runCli, sandboxEnv, writes, reportOf } from '../helpers/cli.js';
 import { sandboxPerTest } from '../helpers/sandbox.js';
 
 const startSandbox = sandboxPerTest();
 let handle: SandboxHandle;
 
-function json(r: CliResult): RunReport {
-  return JSON.parse(r.stdout) as RunReport;
-}
+const json = reportOf;
 
 function pools(h: SandboxHandle, cluster: string): RawNodePool[] {
   return findCluster(h.world, cluster)?.nodePools as RawNodePool[];

@@ -13,9 +13,8 @@ import {
   type WireSecurityGroupRule,
   type World,
 } from '../../src/sandbox/index.js';
-import type { RunReport } from '../../src/core/report.js';
-import { runCli, sandboxEnv, spawnCli, writes, type CliResult } from '../helpers/cli.js';
-import { sandboxPerTest } from '../helpers/sandbox.js';
+import { runCli, sandboxEnv, spawnCli, writes, type CliResult, reportOf } from '../helpers/cli.js';
+import { sandboxPerTest, eniGroupId } from '../helpers/sandbox.js';
 
 const startSandbox = sandboxPerTest();
 
@@ -23,18 +22,7 @@ function sandbox(world: World = demoWorld()): Promise<SandboxHandle> {
   return startSandbox(world);
 }
 
-function json(r: CliResult): RunReport {
-  expect(r.stdout.trim().startsWith('{'), `stdout is JSON: ${r.stdout}\n${r.stderr}`).toBe(true);
-  return JSON.parse(r.stdout) as RunReport;
-}
-
-function eniGroupId(h: SandboxHandle, cluster: string): string {
-  const g = h.world.projects
-    .flatMap((p) => p.securityGroups)
-    .find((x) => x.name.startsWith(`${cluster}-cce-eni-`));
-  if (!g) throw new Error(`no ENI group for ${cluster}`);
-  return g.id;
-}
+const json = reportOf;
 
 function denyRules(h: SandboxHandle, groupId: string) {
   return rulesOfGroup(h.world, groupId).filter((r) => r.action === 'deny');

@@ -21,7 +21,7 @@ import {
   type SandboxHandle,
   type World,
 } from '../../src/sandbox/index.js';
-import { runCli, sandboxEnv, type CliResult } from '../helpers/cli.js';
+import { runCli, sandboxEnv, reportOf } from '../helpers/cli.js';
 import { cceClient, vpcClient } from '../sandbox/sdk.js';
 
 /** Debian's kubectl (package kubernetes-client); CI installs it, elsewhere the test is skipped. */
@@ -38,10 +38,7 @@ async function sandbox(world: World = demoWorld()): Promise<SandboxHandle> {
   return handle;
 }
 
-function json(r: CliResult): RunReport {
-  expect(r.stdout.trim().startsWith('{'), `stdout is JSON: ${r.stdout}\n${r.stderr}`).toBe(true);
-  return JSON.parse(r.stdout) as RunReport;
-}
+const json = reportOf;
 
 function kube(h: SandboxHandle, cluster: string): KubeClusterState {
   const wc = findCluster(h.world, cluster);
