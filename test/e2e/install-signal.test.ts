@@ -32,36 +32,45 @@ afterEach(async () => {
   handle = undefined;
 });
 
+/**
+ * `iptables --cluster demo-vpc --install --yes --json` in a child process, whose `nth` node-pool
+ * PUT is slow; `signal` is sent while that PUT is in flight.
+ */
+async function installInterrupted(
+  nth: number,
+  signal: 'SIGINT' | 'SIGTERM',
+): Promise<{ h: SandboxHandle; code: number; stdout: string; stderr: string }> {
+  handle = await startSandbox({ world: demoWorld() });
+  const h = handle;
+  const slow = h.faults.add({ method: 'PUT', path: '/nodepools/', latencyMs: 1500, nth });
+  const child = spawn(
+    process.execPath,
+    [BIN, 'iptables', '--cluster', 'demo-vpc', '--install', '--yes', '--json'],
+    {
+      env: sandboxEnv(h) as NodeJS.ProcessEnv,
+      cwd: mkdtempSync(path.join(tmpdir(), 'cce-harden-signal-')),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+  const deadline = Date.now() + 15_000;
+  while (slow.matched < nth && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  expect(slow.matched).toBe(nth);
+  child.kill(signal);
+  const code = await exited;
+  return { h, code, stdout, stderr };
+}
+
 describe('a signal during --install', () => {
   it('finishes and verifies the write in flight, reports the rest as not attempted, exit 130', async () => {
-    handle = await startSandbox({ world: demoWorld() });
-    const h = handle;
     // The first pool's PUT takes a while: the signal arrives while it is in flight.
-    const slow = h.faults.add({ method: 'PUT', path: '/nodepools/', latencyMs: 1500, nth: 1 });
-    const child = spawn(
-      process.execPath,
-      [BIN, 'iptables', '--cluster', 'demo-vpc', '--install', '--yes', '--json'],
-      {
-        env: sandboxEnv(h) as NodeJS.ProcessEnv,
-        cwd: mkdtempSync(path.join(tmpdir(), 'cce-harden-signal-')),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const exited = new Promise<number>((resolve) =>
-      child.on('close', (code) => resolve(code ?? -1)),
-    );
-
-    const deadline = Date.now() + 15_000;
-    while (slow.matched === 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    expect(slow.matched).toBe(1);
-    child.kill('SIGINT');
-    const code = await exited;
+    const { h, code, stdout, stderr } = await installInterrupted(1, 'SIGINT');
 
     expect(code, stderr).toBe(130);
     const doc = JSON.parse(stdout) as RunReport;
@@ -86,33 +95,8 @@ describe('a signal during --install', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)(
     '%s during the last write: it is finished and verified, the JSON report says so, exit 130',
     async (signal) => {
-      handle = await startSandbox({ world: demoWorld() });
-      const h = handle;
       // The second (last) pool's PUT is slow: nothing is left to do after it.
-      const slow = h.faults.add({ method: 'PUT', path: '/nodepools/', latencyMs: 1500, nth: 2 });
-      const child = spawn(
-        process.execPath,
-        [BIN, 'iptables', '--cluster', 'demo-vpc', '--install', '--yes', '--json'],
-        {
-          env: sandboxEnv(h) as NodeJS.ProcessEnv,
-          cwd: mkdtempSync(path.join(tmpdir(), 'cce-harden-signal-')),
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      const exited = new Promise<number>((resolve) =>
-        child.on('close', (code) => resolve(code ?? -1)),
-      );
-      const deadline = Date.now() + 15_000;
-      while (slow.matched < 2 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      expect(slow.matched).toBe(2);
-      child.kill(signal);
-      const code = await exited;
+      const { h, code, stdout, stderr } = await installInterrupted(2, signal);
 
       expect(code, stderr).toBe(130);
       const doc = JSON.parse(stdout) as RunReport;
