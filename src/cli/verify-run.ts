@@ -3,11 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AuthError, CancelledError, CloudError, UsageError } from '../core/errors.js';
-import { ExitCode } from '../core/exit-codes.js';
 import type { ClusterObservation } from '../core/observe.js';
 import { planCheck } from '../core/plan.js';
 import { buildClusterReport } from '../core/report-builder.js';
-import type { ClusterReport } from '../core/report.js';
+import { observedExitCode, type ClusterReport } from '../core/report.js';
 import { toReportError } from '../core/report-error.js';
 import type { KubeAccess } from '../core/verify/access.js';
 import {
@@ -149,11 +148,7 @@ async function probeAndReport(
   }
   const report = buildRunReport(ctx, [...reports, ...failed]);
   await ctx.out.report(report);
-  return report.status === 'error'
-    ? ExitCode.error
-    : report.status === 'drift'
-      ? ExitCode.drift
-      : ExitCode.ok;
+  return observedExitCode(report.status);
 }
 
 /** What `check` would say of the cluster: the facts, group and rule verify starts from. */

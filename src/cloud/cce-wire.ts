@@ -4,6 +4,7 @@
  * shape (an HTML page, `{}`, `[]`, a truncated document) is an error for that call, never an
  * empty, compliant fleet. Base64 post-install scripts are decoded and encoded here only.
  */
+import { listTextReader, pickFields } from './answer-text.js';
 import { Buffer } from 'node:buffer';
 import { z } from 'zod';
 import { clusterFacts, type ClusterFacts } from '../core/cluster.js';
@@ -222,15 +223,6 @@ export function clusterFactsFromWire(raw: WireCluster): ClusterFacts {
   });
 }
 
-/** The part of a plain object under the given keys; anything else is returned as it is. */
-function pick(value: unknown, keys: readonly string[]): unknown {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
-  const from = value as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const key of keys) if (Object.prototype.hasOwnProperty.call(from, key)) out[key] = from[key];
-  return out;
-}
-
 /** The keys ClusterSchema reads, taken from the schema itself so the two cannot drift apart. */
 const CLUSTER_KEYS = {
   top: Object.keys(ClusterSchema.shape),
@@ -241,12 +233,12 @@ const CLUSTER_KEYS = {
 
 /** ClusterSchema's fields of one cluster object: the rest of a cluster is never read. */
 function clusterPart(item: unknown): unknown {
-  const c = pick(item, CLUSTER_KEYS.top);
+  const c = pickFields(item, CLUSTER_KEYS.top);
   if (c === item) return item;
   const out = c as Record<string, unknown>;
-  if ('metadata' in out) out['metadata'] = pick(out['metadata'], CLUSTER_KEYS.metadata);
-  if ('spec' in out) out['spec'] = pick(out['spec'], CLUSTER_KEYS.spec);
-  if ('status' in out) out['status'] = pick(out['status'], CLUSTER_KEYS.status);
+  if ('metadata' in out) out['metadata'] = pickFields(out['metadata'], CLUSTER_KEYS.metadata);
+  if ('spec' in out) out['spec'] = pickFields(out['spec'], CLUSTER_KEYS.spec);
+  if ('status' in out) out['status'] = pickFields(out['status'], CLUSTER_KEYS.status);
   return out;
 }
 
@@ -257,19 +249,7 @@ function clusterPart(item: unknown): unknown {
  * value of the wrong type is kept as it is, so validation (parseClusterList) fails exactly as it
  * would on the whole answer. Text that is not JSON is returned as text.
  */
-export function readClusterListText(text: string): unknown {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return text;
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
-  const items = (body as { items?: unknown }).items;
-  if (!Array.isArray(items)) return body;
-  for (let i = 0; i < items.length; i++) items[i] = clusterPart(items[i]);
-  return body;
-}
+export const readClusterListText: (text: string) => unknown = listTextReader('items', clusterPart);
 
 export function parseClusterList(body: unknown, region: string): ClusterFacts[] {
   const list = parseAnswer(listOf(ClusterSchema), body, {

@@ -1,3 +1,4 @@
+import { listTextReader, pickFields } from './answer-text.js';
 import type {
   CreateRuleResult,
   PodInterface,
@@ -60,38 +61,9 @@ const pageOf = <T extends z.ZodType>(key: string, item: T) =>
     page_info: z.looseObject({ next_marker: z.string().nullish() }).nullish(),
   });
 
-/**
- * Reads the text of a page of `key` keeping only the given fields of each item (and the rest of
- * the page, e.g. page_info), as soon as it is parsed: the SDK and validation then handle only
- * those. Only fields are dropped; an item or value of the wrong type is kept as it is, so
- * validation fails as it would on the whole page. Text that is not JSON is returned as text.
- */
-function pageText(key: string, fields: readonly string[]): (text: string) => unknown {
-  return (text) => {
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return text;
-    }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
-    const items = (body as Record<string, unknown>)[key];
-    if (!Array.isArray(items)) return body;
-    for (let i = 0; i < items.length; i++) {
-      const item: unknown = items[i];
-      if (typeof item !== 'object' || item === null || Array.isArray(item)) continue;
-      const kept: Record<string, unknown> = {};
-      for (const f of fields) {
-        if (Object.prototype.hasOwnProperty.call(item, f)) {
-          kept[f] = (item as Record<string, unknown>)[f];
-        }
-      }
-      items[i] = kept;
-    }
-    return body;
-  };
-}
-
+/** Pages cut to the fields the schemas read, as soon as they are parsed (answer-text.ts). */
+const pageText = (key: string, fields: readonly string[]) =>
+  listTextReader(key, (item) => pickFields(item, fields));
 const GROUP_PAGE_TEXT = pageText('security_groups', Object.keys(WireGroupSchema.shape));
 const RULE_PAGE_TEXT = pageText('security_group_rules', Object.keys(WireRuleSchema.shape));
 

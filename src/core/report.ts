@@ -5,6 +5,7 @@ import type { VerifyDetails } from './verify/verdict.js';
  * table, prometheus, junit) are renderings of the same data. Schema changes extend, never break;
  * docs/report.schema.json publishes the document's shape.
  */
+import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 import type { SgRuleSpec } from './types.js';
 
 export type Severity = 'info' | 'warning' | 'error';
@@ -141,4 +142,10 @@ export function summarizeStatus(clusters: readonly ClusterReport[]): RunStatus {
   if (clusters.some((c) => c.status === 'drift')) return 'drift';
   if (clusters.length > 0 && clusters.every((c) => c.status === 'skipped')) return 'skipped';
   return 'compliant';
+}
+
+/** The exit code of a run that only looks (check, verify): 1 on error, else 2 on drift, else 0. */
+export function observedExitCode(status: RunStatus): ExitCodeValue {
+  if (status === 'error') return ExitCode.error;
+  return status === 'drift' ? ExitCode.drift : ExitCode.ok;
 }

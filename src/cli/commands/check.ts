@@ -1,4 +1,4 @@
-import { ExitCode } from '../../core/exit-codes.js';
+import { observedExitCode } from '../../core/report.js';
 import { DENY_PORT_HELP, clusterTargetProblems, parseDenyPorts } from '../cluster-targets.js';
 import { defineCommand, flag } from '../command.js';
 
@@ -38,10 +38,6 @@ export const checkCommand = defineCommand({
     ];
     const report = buildRunReport(ctx, clusters);
     await ctx.out.report(report);
-    return report.status === 'error'
-      ? ExitCode.error
-      : report.status === 'drift'
-        ? ExitCode.drift
-        : ExitCode.ok;
+    return observedExitCode(report.status);
   },
 });
