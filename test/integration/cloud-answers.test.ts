@@ -107,6 +107,26 @@ describe('other answers that are not the documented shape', () => {
     expect(writes(h)).toEqual([]);
   });
 
+  it.each(['ListSubnets', 'ListSubNetworkInterfaces'])(
+    '%s answering an HTML page: the pod-interface pre-flight says it could not read them, no write',
+    async (operation) => {
+      const h = await sandbox();
+      const bad = h.faults.garbage(operation, 'html');
+      const r = await runCli(
+        ['apply', '--cluster', 'demo-turbo', '--dry-run', '--json'],
+        sandboxEnv(h),
+      );
+      expect(bad.applied).toBeGreaterThan(0);
+      // The plan stands (exit 2), but nobody is told the pods were all checked.
+      expect(r.code, r.stderr).toBe(2);
+      const findings = json(r).clusters[0]?.findings ?? [];
+      const unreadable = findings.find((f) => f.code === 'pod-interfaces-unreadable');
+      expect(unreadable?.message).toMatch(new RegExp(`${operation} in \\S+ answered something`));
+      expect(findings.some((f) => f.code === 'pods-outside-eni-group')).toBe(false);
+      expect(writes(h)).toEqual([]);
+    },
+  );
+
   it('a rule list whose rules lack their ids is an error, not a missing rule', async () => {
     const h = await sandbox();
     h.faults.add({
