@@ -1,9 +1,25 @@
 /**
- * Large list answers are cut down as soon as their text is parsed, before the SDK and validation
- * see them: only fields are dropped, never an item, and a value of the wrong type is kept as it
- * is, so validation fails exactly as it would on the whole answer. Text that is not JSON is
- * returned as text (validation then reports it).
+ * Large list answers are read as their text arrives, item by item, and each item is cut down as
+ * soon as it is parsed: a large account's ListClusters answer is several megabytes of cluster
+ * objects, and neither its whole text nor all of its parsed objects are ever held at once
+ * (docs/fleet.md, "Memory"). Only fields are dropped, never an item, and a value of the wrong type
+ * is kept as it is, so validation fails exactly as it would on the whole answer.
+ *
+ * The reader accepts exactly the texts `JSON.parse` accepts and gives the same value, only
+ * trimmed. Text that is not JSON (an HTML page, a cut-off answer) comes back as text, as axios
+ * would leave it, so validation reports what came back: its first 64 KiB, which is all that the
+ * report quotes of it.
  */
+
+/** Reads one answer's text, piece by piece as it arrives, into the part that is kept of it. */
+export interface AnswerReader {
+  write(text: string): void;
+  /** The kept value; the text's head if it is not JSON. */
+  end(): unknown;
+}
+
+/** Makes a fresh reader for each answer (a call may be sent again). */
+export type AnswerReading = () => AnswerReader;
 
 /** The part of a plain object under the given keys; anything else is returned as it is. */
 export function pickFields(value: unknown, keys: readonly string[]): unknown {
@@ -14,22 +30,341 @@ export function pickFields(value: unknown, keys: readonly string[]): unknown {
   return out;
 }
 
-/** Reads an answer's text, passing each item of the list under `key` through `trim`. */
-export function listTextReader(
-  key: string,
-  trim: (item: unknown) => unknown,
-): (text: string) => unknown {
-  return (text) => {
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return text;
+/** Reads a whole text with a reader (tests, and answers that arrive in one piece). */
+export function readAll(reading: AnswerReading, text: string): unknown {
+  const reader = reading();
+  reader.write(text);
+  return reader.end();
+}
+
+/** The reading of an answer whose list under `key` has its items passed through `trim`. */
+export function listReading(key: string, trim: (item: unknown) => unknown): AnswerReading {
+  return () => new ListReader(key, trim);
+}
+
+/** What a text that is not JSON is reported by. */
+const HEAD_CHARS = 64 * 1024;
+
+/** Thrown inside the reader when the text is not JSON; never leaves this module. */
+class NotJson extends Error {}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+
+/** JSON's four whitespace characters, and nothing else (as JSON.parse). */
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** Characters that can change the nesting depth, or start a string, inside a container. */
+const STRUCTURE = /["[\]{}]/g;
+
+/**
+ * Finds where one JSON value ends, by nesting depth alone, across pieces of text: whether the
+ * value is well formed is left to JSON.parse of exactly that text. Positions are indexes into
+ * the reader's buffer and move with it.
+ */
+class ValueScan {
+  start = 0;
+  private pos = 0;
+  private depth = 0;
+  private inString = false;
+  private kind: 'string' | 'container' | 'scalar' = 'scalar';
+
+  begin(text: string, at: number): void {
+    const c = text.charCodeAt(at);
+    this.start = at;
+    this.depth = 0;
+    this.inString = false;
+    if (c === QUOTE) {
+      this.kind = 'string';
+      this.pos = at + 1;
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      this.kind = 'container';
+      this.pos = at;
+    } else {
+      this.kind = 'scalar';
+      this.pos = at;
     }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
-    const items = (body as Record<string, unknown>)[key];
-    if (!Array.isArray(items)) return body;
-    for (let i = 0; i < items.length; i++) items[i] = trim(items[i]);
-    return body;
-  };
+  }
+
+  /** The buffer lost its first `n` characters. */
+  shift(n: number): void {
+    this.start -= n;
+    this.pos -= n;
+  }
+
+  /** Index just past the value, or -1 if the text so far does not finish it. */
+  end(text: string): number {
+    if (this.kind === 'string') return this.closeString(text);
+    if (this.kind === 'scalar') {
+      // A number, true, false or null: up to the next separator.
+      let j = this.pos;
+      for (; j < text.length; j++) {
+        const d = text.charCodeAt(j);
+        if (d === COMMA || d === CLOSE_OBJECT || d === CLOSE_ARRAY || isSpace(d)) return j;
+      }
+      this.pos = j;
+      return -1;
+    }
+    for (;;) {
+      if (this.inString) {
+        if (this.closeString(text) < 0) return -1;
+        this.inString = false;
+      }
+      STRUCTURE.lastIndex = this.pos;
+      const m = STRUCTURE.exec(text);
+      if (m === null) {
+        this.pos = text.length;
+        return -1;
+      }
+      const d = text.charCodeAt(m.index);
+      this.pos = m.index + 1;
+      if (d === QUOTE) this.inString = true;
+      else if (d === OPEN_OBJECT || d === OPEN_ARRAY) this.depth++;
+      else if (--this.depth === 0) return this.pos;
+    }
+  }
+
+  /** Past the quote that closes the string `pos` is in, or -1. */
+  private closeString(text: string): number {
+    for (;;) {
+      const q = text.indexOf('"', this.pos);
+      if (q < 0) {
+        this.pos = text.length;
+        return -1;
+      }
+      // The quote closes the string unless an odd number of backslashes precede it.
+      let b = q - 1;
+      while (text.charCodeAt(b) === BACKSLASH) b--;
+      this.pos = q + 1;
+      if ((q - 1 - b) % 2 === 0) return this.pos;
+    }
+  }
+}
+
+function parse(text: string, from: number, to: number): unknown {
+  try {
+    return JSON.parse(text.slice(from, to)) as unknown;
+  } catch {
+    throw new NotJson();
+  }
+}
+
+/** As JSON.parse sets a member: an own, enumerable property, even for `__proto__`. */
+function setMember(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, {
+    value,
+    writable: true,
+    enumerable: true,
+    configurable: true,
+  });
+}
+
+type State =
+  | 'start'
+  | 'first-key'
+  | 'key'
+  | 'key-text'
+  | 'colon'
+  | 'value-start'
+  | 'value'
+  | 'after-member'
+  | 'first-item'
+  | 'item-start'
+  | 'item'
+  | 'after-item'
+  | 'done'
+  | 'whole'
+  | 'not-json';
+
+/**
+ * A top-level object whose member `key`, if it is an array, is read element by element. Any other
+ * top-level value (an array, a string) is small or not JSON: it is read whole.
+ */
+class ListReader implements AnswerReader {
+  /** Text not consumed yet: at most the value being read and the latest piece. */
+  private buf = '';
+  private at = 0;
+  private head = '';
+  private state: State = 'start';
+  private readonly scan = new ValueScan();
+  private name = '';
+  private readonly out: Record<string, unknown> = {};
+  private items: unknown[] = [];
+  private whole: string[] = [];
+
+  constructor(
+    private readonly key: string,
+    private readonly trim: (item: unknown) => unknown,
+  ) {}
+
+  write(text: string): void {
+    if (this.head.length < HEAD_CHARS) this.head += text.slice(0, HEAD_CHARS - this.head.length);
+    if (this.state === 'not-json') return;
+    if (this.state === 'whole') {
+      this.whole.push(text);
+      return;
+    }
+    // Keep what is still needed: the value being scanned, or nothing before `at`.
+    const scanning = this.state === 'key-text' || this.state === 'value' || this.state === 'item';
+    const keep = scanning ? this.scan.start : this.at;
+    this.buf = this.buf.slice(keep) + text;
+    this.at -= keep;
+    if (scanning) this.scan.shift(keep);
+    this.step();
+  }
+
+  end(): unknown {
+    const { state } = this;
+    const head = this.head;
+    const whole = this.whole.join('');
+    const out = this.out;
+    this.buf = '';
+    this.whole = [];
+    this.items = [];
+    if (state === 'whole') {
+      try {
+        return JSON.parse(whole) as unknown;
+      } catch {
+        return head;
+      }
+    }
+    // Anything but a closed object (and trailing whitespace) is not JSON: a cut-off answer too.
+    return state === 'done' ? out : head;
+  }
+
+  private step(): void {
+    try {
+      this.run();
+    } catch (err) {
+      if (!(err instanceof NotJson)) throw err;
+      this.state = 'not-json';
+      this.buf = '';
+      this.items = [];
+    }
+  }
+
+  /** Skips whitespace; false when the text so far ends first. */
+  private skipSpace(): boolean {
+    const { buf } = this;
+    while (this.at < buf.length && isSpace(buf.charCodeAt(this.at))) this.at++;
+    return this.at < buf.length;
+  }
+
+  /** Scans the value at `at`; false when the text so far does not finish it. */
+  private scanned(): boolean {
+    const end = this.scan.end(this.buf);
+    if (end < 0) return false;
+    this.at = end;
+    return true;
+  }
+
+  private run(): void {
+    const buf = this.buf;
+    for (;;) {
+      switch (this.state) {
+        case 'start':
+          if (!this.skipSpace()) return;
+          if (buf.charCodeAt(this.at) !== OPEN_OBJECT) {
+            this.state = 'whole';
+            this.whole.push(buf.slice(this.at));
+            this.buf = '';
+            return;
+          }
+          this.at++;
+          this.state = 'first-key';
+          break;
+        case 'first-key':
+          if (!this.skipSpace()) return;
+          if (buf.charCodeAt(this.at) === CLOSE_OBJECT) {
+            this.at++;
+            this.state = 'done';
+          } else this.state = 'key';
+          break;
+        case 'key':
+          if (!this.skipSpace()) return;
+          if (buf.charCodeAt(this.at) !== QUOTE) throw new NotJson();
+          this.scan.begin(buf, this.at);
+          this.state = 'key-text';
+          break;
+        case 'key-text':
+          if (!this.scanned()) return;
+          this.name = parse(buf, this.scan.start, this.at) as string;
+          this.state = 'colon';
+          break;
+        case 'colon':
+          if (!this.skipSpace()) return;
+          if (buf.charCodeAt(this.at) !== COLON) throw new NotJson();
+          this.at++;
+          this.state = 'value-start';
+          break;
+        case 'value-start':
+          if (!this.skipSpace()) return;
+          if (this.name === this.key && buf.charCodeAt(this.at) === OPEN_ARRAY) {
+            this.at++;
+            this.items = [];
+            this.state = 'first-item';
+          } else {
+            this.scan.begin(buf, this.at);
+            this.state = 'value';
+          }
+          break;
+        case 'value':
+          if (!this.scanned()) return;
+          setMember(this.out, this.name, parse(buf, this.scan.start, this.at));
+          this.state = 'after-member';
+          break;
+        case 'after-member': {
+          if (!this.skipSpace()) return;
+          const c = buf.charCodeAt(this.at++);
+          if (c === COMMA) this.state = 'key';
+          else if (c === CLOSE_OBJECT) this.state = 'done';
+          else throw new NotJson();
+          break;
+        }
+        case 'first-item':
+          if (!this.skipSpace()) return;
+          if (buf.charCodeAt(this.at) === CLOSE_ARRAY) {
+            this.at++;
+            setMember(this.out, this.name, this.items);
+            this.state = 'after-member';
+          } else this.state = 'item-start';
+          break;
+        case 'item-start':
+          if (!this.skipSpace()) return;
+          this.scan.begin(buf, this.at);
+          this.state = 'item';
+          break;
+        case 'item':
+          if (!this.scanned()) return;
+          this.items.push(this.trim(parse(buf, this.scan.start, this.at)));
+          this.state = 'after-item';
+          break;
+        case 'after-item': {
+          if (!this.skipSpace()) return;
+          const c = buf.charCodeAt(this.at++);
+          if (c === COMMA) this.state = 'item-start';
+          else if (c === CLOSE_ARRAY) {
+            setMember(this.out, this.name, this.items);
+            this.state = 'after-member';
+          } else throw new NotJson();
+          break;
+        }
+        case 'done':
+          // Only whitespace may follow the document.
+          if (this.skipSpace()) throw new NotJson();
+          return;
+        case 'whole':
+        case 'not-json':
+          return;
+      }
+    }
+  }
 }

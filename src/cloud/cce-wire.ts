@@ -4,7 +4,7 @@
  * shape (an HTML page, `{}`, `[]`, a truncated document) is an error for that call, never an
  * empty, compliant fleet. Base64 post-install scripts are decoded and encoded here only.
  */
-import { listTextReader, pickFields } from './answer-text.js';
+import { listReading, pickFields, readAll, type AnswerReading } from './answer-text.js';
 import { Buffer } from 'node:buffer';
 import { z } from 'zod';
 import { clusterFacts, type ClusterFacts } from '../core/cluster.js';
@@ -128,7 +128,13 @@ const NodePoolSchema = z.looseObject({
 
 export type WireNodePool = z.infer<typeof NodePoolSchema>;
 
-const listOf = <T extends z.ZodType>(item: T) => z.looseObject({ items: z.array(item) });
+/** `{items: [...]}` of an item schema, made once per item schema (zod compiles each schema). */
+const listSchemas = new WeakMap<z.ZodType, z.ZodType>();
+function listOf<T extends z.ZodType>(item: T): z.ZodObject<{ items: z.ZodArray<T> }> {
+  let schema = listSchemas.get(item);
+  if (!schema) listSchemas.set(item, (schema = z.looseObject({ items: z.array(item) })));
+  return schema as z.ZodObject<{ items: z.ZodArray<T> }>;
+}
 
 /**
  * Validates one answer. `what` completes "answered something that is not ...", e.g.
@@ -243,13 +249,16 @@ function clusterPart(item: unknown): unknown {
 }
 
 /**
- * Reads the text of a ListClusters answer keeping only what ClusterSchema looks at, cluster by
- * cluster, as soon as it is parsed: a large account's answer is several megabytes of cluster
- * objects, most of which cce-harden never reads. Only fields are dropped, never a cluster, and a
- * value of the wrong type is kept as it is, so validation (parseClusterList) fails exactly as it
- * would on the whole answer. Text that is not JSON is returned as text.
+ * Reads a ListClusters answer keeping only what ClusterSchema looks at, cluster by cluster, as
+ * its text arrives: a large account's answer is several megabytes of cluster objects, most of
+ * which cce-harden never reads. Only fields are dropped, never a cluster, and a value of the wrong
+ * type is kept as it is, so validation (parseClusterList) fails exactly as it would on the whole
+ * answer. Text that is not JSON comes back as text.
  */
-export const readClusterListText: (text: string) => unknown = listTextReader('items', clusterPart);
+export const clusterListReading: AnswerReading = listReading('items', clusterPart);
+
+/** The same reading of a whole ListClusters text. */
+export const readClusterListText = (text: string): unknown => readAll(clusterListReading, text);
 
 export function parseClusterList(body: unknown, region: string): ClusterFacts[] {
   const list = parseAnswer(listOf(ClusterSchema), body, {

@@ -4,7 +4,7 @@ import type { Addon, ClusterReader, NodePool, NodePoolWriter } from '../core/typ
 import {
   nodePoolFromWire,
   parseAddonList,
-  readClusterListText,
+  clusterListReading,
   parseClusterList,
   parseNodePool,
   parseNodePoolList,
@@ -27,9 +27,9 @@ export class CceAdapter implements ClusterReader, NodePoolWriter {
 
   async listClusters(): Promise<ClusterFacts[]> {
     // ListClusters has no pagination.
-    // The answer's text is cut down to the fields read as soon as it is parsed (cce-wire.ts).
+    // The answer is read cluster by cluster as it arrives, cut to the fields read (cce-wire.ts).
     const res = await this.retrier.run<unknown>('ListClusters', () =>
-      this.client.callReading('listClusters', {}, readClusterListText),
+      this.client.callReading('listClusters', {}, clusterListReading),
     );
     return parseClusterList(res, this.region);
   }

@@ -2,7 +2,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { createRequire } from 'node:module';
 import { withCredentials, type CredentialProvider, type Credentials } from './credentials.js';
-import { guardedAxiosConfig } from './http.js';
+import type { AnswerReading } from './answer-text.js';
+import { ANSWER_READING, guardedAxiosConfig } from './http.js';
 
 /** Everything a cloud client needs; the CLI builds it from flags, environment and .env. */
 export interface CloudConfig {
@@ -86,40 +87,15 @@ function install(sdkCredentials: any, creds: Credentials): void {
 }
 
 /**
- * Reads the text of a 2xx answer into the part the adapter keeps (cloud/cce.ts, cloud/vpc.ts).
- * Text that is not JSON should come back as the text, as axios would leave it, so validation
- * reports what came back.
- */
-export type AnswerReader = (text: string) => unknown;
-
-/**
- * The axios `transformResponse` of a call whose answer is read by `read`: the SDK then handles
- * (and, for its debug log, re-serialises) only what is kept, never the whole answer. Error
- * answers are left as they are (http.ts has already read them into the SDK's error fields).
- */
-function readingTransform(read: AnswerReader) {
-  return (data: unknown, _headers: unknown, status?: number): unknown => {
-    if (typeof data !== 'string') return data;
-    if (status !== undefined && (status < 200 || status > 299)) {
-      try {
-        return JSON.parse(data) as unknown;
-      } catch {
-        return data;
-      }
-    }
-    return read(data);
-  };
-}
-
-/**
  * Every method call on the client first installs the provider's current credentials (refreshed
  * before they expire), and on an "expired" answer refreshes once and calls again
  * (credentials.ts withCredentials). The SDK reads the fields when it signs, so a call in flight
  * always signs with one consistent set.
  *
- * One method is added: `callReading(method, request, read)` makes the SDK's own call `method`
- * (its URL, query and signature from the SDK's request builder) with `read` turning the answer's
- * text into what is kept of it, before the SDK sees it. And `sendSigned(options)` sends a request
+ * One method is added: `callReading(method, request, reading)` makes the SDK's own call `method`
+ * (its URL, query and signature from the SDK's request builder) with the answer read as it
+ * arrives into what is kept of it (answer-text.ts), before the SDK sees it: the SDK then handles
+ * (and, for its debug log, re-serialises) only what is kept, never the whole answer. And `sendSigned(options)` sends a request
  * the SDK has no method for (VPC v1 ListSubnets) through the SDK's signing HTTP client, with the
  * same fresh credentials and refresh-once as every other call.
  */
@@ -129,13 +105,17 @@ function withFreshCredentials(
   provider: CredentialProvider,
   paramCreater: () => Record<string, (request: unknown) => Record<string, unknown>>,
 ): SdkClient {
-  const callReading = (method: string, request: unknown, read: AnswerReader): Promise<unknown> => {
+  const callReading = (
+    method: string,
+    request: unknown,
+    reading: AnswerReading,
+  ): Promise<unknown> => {
     const build = paramCreater()[method];
     if (typeof build !== 'function') throw new Error(`the SDK has no call ${method}`);
     return withCredentials(provider, (creds) => {
       install(sdkCredentials, creds);
       const options = build(request);
-      options.axiosRequestConfig = { transformResponse: [readingTransform(read)] };
+      options.axiosRequestConfig = { [ANSWER_READING]: reading };
       return client.hcClient.sendRequest(options) as Promise<unknown>;
     });
   };

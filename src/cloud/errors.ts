@@ -20,7 +20,7 @@ const THROTTLE_CODES = new Set(['APIGW.0308', 'CCE.02429001', 'CCE.01429002']);
 const NETWORK_RETRYABLE =
   /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|socket hang up|timeout|EAI_AGAIN/i;
 /** Refused by cloud/http.ts before sending: retrying cannot help. */
-const NOT_RETRYABLE = /refused to send a request to|maxContentLength/i;
+const NOT_RETRYABLE = /refused to send a request to|answer size limit|maxContentLength/i;
 
 /** Strips anything that could carry a credential from a message before it is shown. */
 function clean(text: string): string {

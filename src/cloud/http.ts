@@ -1,4 +1,7 @@
+import { Buffer } from 'node:buffer';
 import { createRequire } from 'node:module';
+import { StringDecoder } from 'node:string_decoder';
+import type { AnswerReader, AnswerReading } from './answer-text.js';
 
 /**
  * The HTTP rules every SDK call follows, as an axios adapter wrapped around axios's own Node
@@ -10,7 +13,7 @@ import { createRequire } from 'node:module';
  * - Never a redirect: a 3xx answer is an error that names the Location host. Nothing is re-sent,
  *   so the signature and X-Security-Token go nowhere but the configured endpoint. A request whose
  *   URL is not on the configured endpoint's origin is refused before it is sent.
- * - A bound on the answer's size.
+ * - A bound on the answer's size, read by this adapter itself (not kept by axios afterwards).
  * - The cloud's own error text: CCE answers `{"errorCode","errorMessage"}` (camelCase, reference
  *   §2.6), which the SDK does not read; older VPC answers `{"code","message"}`. They are copied to
  *   the snake_case fields the SDK does read, so its exception carries the code and message. A
@@ -25,6 +28,12 @@ export interface HttpGuardOptions {
   /** Largest answer body accepted, in bytes. */
   maxBodyBytes?: number;
 }
+
+/**
+ * The axios request config key of a call whose 2xx answer is read as it arrives by an
+ * `AnswerReading` (answer-text.ts) instead of being collected whole.
+ */
+export const ANSWER_READING = 'cceHardenAnswerReading';
 
 /** Answers larger than this are refused (a ListClusters page of a big account is far smaller). */
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -124,6 +133,86 @@ export function normalizeErrorBody(
   return out;
 }
 
+/** A Node readable stream (what axios hands over for `responseType: 'stream'`). */
+interface BodyStream extends AsyncIterable<Buffer | string> {
+  destroy(err?: Error): void;
+}
+
+function isStream(value: unknown): value is BodyStream {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as BodyStream).destroy === 'function' &&
+    Symbol.asyncIterator in value
+  );
+}
+
+function discard(value: unknown): void {
+  if (isStream(value)) value.destroy();
+}
+
+/**
+ * Passes a body's bytes to `take` as they arrive; more than `max` bytes destroys the stream and
+ * throws `tooLarge()`.
+ */
+async function readChunks(
+  body: unknown,
+  max: number,
+  tooLarge: () => Error,
+  take: (bytes: Buffer) => void,
+): Promise<void> {
+  if (!isStream(body)) return;
+  let total = 0;
+  for await (const chunk of body) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    total += bytes.length;
+    if (total > max) {
+      body.destroy();
+      throw tooLarge();
+    }
+    take(bytes);
+  }
+}
+
+/** A whole body's bytes (at most `max`). */
+async function readBody(body: unknown, max: number, tooLarge: () => Error): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  await readChunks(body, max, tooLarge, (bytes) => chunks.push(bytes));
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
+/**
+ * Feeds a body (at most `max` bytes) to `reader` as its text arrives: UTF-8 without a BOM, as
+ * axios decodes it.
+ */
+async function readBodyInto(
+  body: unknown,
+  max: number,
+  tooLarge: () => Error,
+  reader: AnswerReader,
+): Promise<unknown> {
+  const decoder = new StringDecoder('utf8');
+  let first = true;
+  const write = (text: string) => {
+    if (first && text !== '') {
+      first = false;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    reader.write(text);
+  };
+  await readChunks(body, max, tooLarge, (bytes) => write(decoder.write(bytes)));
+  write(decoder.end());
+  return reader.end();
+}
+
+/** The body as axios itself would have left it: text without a UTF-8 BOM, or the bytes. */
+function decodeBody(bytes: Buffer, responseType: unknown, encoding: unknown): Buffer | string {
+  if (responseType === 'arraybuffer') return bytes;
+  const enc = typeof encoding === 'string' && Buffer.isEncoding(encoding) ? encoding : 'utf8';
+  const text = bytes.toString(enc);
+  return enc === 'utf8' && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 /** axios request config for an SDK client: pass it as `axiosRequestConfig`. */
 export function guardedAxiosConfig(opts: HttpGuardOptions): Record<string, unknown> {
   const axios = axiosModule();
@@ -148,8 +237,34 @@ export function guardedAxiosConfig(opts: HttpGuardOptions): Record<string, unkno
       timedOut = true;
       controller.abort();
     }, opts.deadlineMs);
+    const tooLarge = () =>
+      new axios.AxiosError(
+        `the answer is larger than ${maxBody} bytes; refused (answer size limit)`,
+        'ERR_CCE_HARDEN_TOO_LARGE',
+        config,
+      );
     try {
-      return await inner({ ...config, signal: controller.signal, maxRedirects: 0 });
+      // The body is read here, not by axios: axios keeps its chunks, and the answer object it
+      // settled with, reachable from the keep-alive socket until the socket's next request (one
+      // large answer per idle socket). So the answer read is put on a copy of that object.
+      const response = await inner({
+        ...config,
+        signal: controller.signal,
+        maxRedirects: 0,
+        maxContentLength: -1,
+        responseType: 'stream',
+      });
+      const reading: unknown = config[ANSWER_READING];
+      if (typeof reading === 'function') {
+        const reader = (reading as AnswerReading)();
+        return { ...response, data: await readBodyInto(response.data, maxBody, tooLarge, reader) };
+      }
+      if (config.responseType === 'stream') return response;
+      const bytes = await readBody(response.data, maxBody, tooLarge);
+      return {
+        ...response,
+        data: decodeBody(bytes, config.responseType, config.responseEncoding),
+      };
     } catch (err: any) {
       if (timedOut) {
         throw new axios.AxiosError(
@@ -161,6 +276,7 @@ export function guardedAxiosConfig(opts: HttpGuardOptions): Record<string, unkno
       const res = err?.response;
       if (res && typeof res.status === 'number') {
         if (res.status >= 300 && res.status < 400) {
+          discard(res.data);
           const location = res.headers?.location;
           res.data = {
             error_msg:
@@ -169,7 +285,22 @@ export function guardedAxiosConfig(opts: HttpGuardOptions): Record<string, unkno
                 : `the endpoint redirects to ${hostOf(location, url)}; redirects are never followed, so no credentials went there`,
           };
         } else {
-          res.data = normalizeErrorBody(res.data, res.headers);
+          let body = res.data;
+          if (isStream(body)) {
+            try {
+              body = decodeBody(await readBody(body, maxBody, tooLarge), 'text', undefined);
+            } catch (readErr) {
+              if (timedOut) {
+                throw new axios.AxiosError(
+                  `timeout: no complete answer within ${opts.deadlineMs} ms`,
+                  'ETIMEDOUT',
+                  config,
+                );
+              }
+              throw readErr;
+            }
+          }
+          res.data = normalizeErrorBody(body, res.headers);
         }
       }
       throw err;
@@ -181,7 +312,6 @@ export function guardedAxiosConfig(opts: HttpGuardOptions): Record<string, unkno
   return {
     adapter,
     maxRedirects: 0,
-    maxContentLength: maxBody,
     maxBodyLength: maxBody,
     // Also the idle timeout of axios itself: a silent socket fails no later than the deadline.
     timeout: opts.deadlineMs,

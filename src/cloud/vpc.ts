@@ -1,4 +1,4 @@
-import { listTextReader, pickFields } from './answer-text.js';
+import { listReading, pickFields } from './answer-text.js';
 import type {
   CreateRuleResult,
   PodInterface,
@@ -55,17 +55,30 @@ const WireSubnetPageSchema = z.looseObject({
   ),
 });
 
-const pageOf = <T extends z.ZodType>(key: string, item: T) =>
-  z.looseObject({
-    [key]: z.array(item),
-    page_info: z.looseObject({ next_marker: z.string().nullish() }).nullish(),
-  });
+/**
+ * The schema of a page of `item`s under `key`, made once per item schema: zod compiles each
+ * schema object it parses with, so a new one per page would compile again for every page.
+ */
+const pageSchemas = new WeakMap<z.ZodType, Map<string, z.ZodType>>();
+function pageOf(key: string, item: z.ZodType): z.ZodType {
+  let byKey = pageSchemas.get(item);
+  if (!byKey) pageSchemas.set(item, (byKey = new Map()));
+  let schema = byKey.get(key);
+  if (!schema) {
+    schema = z.looseObject({
+      [key]: z.array(item),
+      page_info: z.looseObject({ next_marker: z.string().nullish() }).nullish(),
+    });
+    byKey.set(key, schema);
+  }
+  return schema;
+}
 
-/** Pages cut to the fields the schemas read, as soon as they are parsed (answer-text.ts). */
-const pageText = (key: string, fields: readonly string[]) =>
-  listTextReader(key, (item) => pickFields(item, fields));
-const GROUP_PAGE_TEXT = pageText('security_groups', Object.keys(WireGroupSchema.shape));
-const RULE_PAGE_TEXT = pageText('security_group_rules', Object.keys(WireRuleSchema.shape));
+/** Pages read item by item as they arrive, cut to the fields the schemas read (answer-text.ts). */
+const pageReading = (key: string, fields: readonly string[]) =>
+  listReading(key, (item) => pickFields(item, fields));
+const GROUP_PAGE_READING = pageReading('security_groups', Object.keys(WireGroupSchema.shape));
+const RULE_PAGE_READING = pageReading('security_group_rules', Object.keys(WireRuleSchema.shape));
 
 /**
  * At most this many pages per listing: 2000 items a page makes that 2 million items, far beyond
@@ -171,7 +184,7 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
         this.client.callReading(
           'listSecurityGroups',
           { limit: this.pageSize, ...(marker ? { marker } : {}) },
-          GROUP_PAGE_TEXT,
+          GROUP_PAGE_READING,
         ),
       'security_groups',
       WireGroupSchema,
@@ -201,7 +214,7 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
               limit: this.pageSize,
               ...(marker ? { marker } : {}),
             },
-            RULE_PAGE_TEXT,
+            RULE_PAGE_READING,
           ),
         'security_group_rules',
         WireRuleSchema,
@@ -234,7 +247,7 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
             limit: this.pageSize,
             ...(marker ? { marker } : {}),
           },
-          RULE_PAGE_TEXT,
+          RULE_PAGE_READING,
         ),
       'security_group_rules',
       WireRuleSchema,

@@ -1,0 +1,131 @@
+/**
+ * Answers read as they arrive (cloud/http.ts with cloud/answer-text.ts), through the real SDK over
+ * HTTP: an answer that trickles in small pieces gives the same clusters, an answer over the size
+ * limit is refused once and not retried, and no answer stays reachable from an idle keep-alive
+ * socket after its call.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CceAdapter } from '../../src/cloud/cce.js';
+import { clusterListReading } from '../../src/cloud/cce-wire.js';
+import { createCceClient } from '../../src/cloud/clients.js';
+import { accessKeyProvider } from '../../src/cloud/credentials.js';
+import { DEFAULT_MAX_BODY_BYTES } from '../../src/cloud/http.js';
+import { Retrier } from '../../src/cloud/retry.js';
+import { CloudError } from '../../src/core/errors.js';
+import {
+  demoWorld,
+  SANDBOX_CREDENTIALS,
+  startSandbox,
+  WorldBuilder,
+  type SandboxHandle,
+} from '../../src/sandbox/index.js';
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0)) await c();
+});
+
+async function sandbox(world = demoWorld()): Promise<SandboxHandle> {
+  const h = await startSandbox({ world });
+  closers.push(() => h.close());
+  return h;
+}
+
+function client(endpoint: string) {
+  return createCceClient({
+    credentials: accessKeyProvider({ ak: SANDBOX_CREDENTIALS.ak, sk: SANDBOX_CREDENTIALS.sk }),
+    projectId: SANDBOX_CREDENTIALS.projectId,
+    region: SANDBOX_CREDENTIALS.region,
+    cceEndpoint: endpoint,
+    vpcEndpoint: endpoint,
+    timeoutMs: 20_000,
+    userAgent: 'cce-harden-test',
+  });
+}
+
+const adapter = (endpoint: string) =>
+  new CceAdapter(client(endpoint), new Retrier({ baseDelayMs: 1 }), SANDBOX_CREDENTIALS.region);
+
+function fleet(n: number) {
+  const b = new WorldBuilder().project({ region: SANDBOX_CREDENTIALS.region });
+  for (let i = 1; i <= n; i++) b.turboCluster({ name: `fleet-${i}`, hardened: i % 2 === 0 });
+  return b.build();
+}
+
+describe('answers read as they arrive', () => {
+  it('an answer that trickles in pieces of a few bytes gives the same clusters', async () => {
+    const h = await sandbox(fleet(20));
+    const whole = await adapter(h.url).listClusters();
+    const drip = h.faults.add({
+      operation: 'ListClusters',
+      slowDrip: { intervalMs: 0, bytes: 97 },
+    });
+    const pieces = await adapter(h.url).listClusters();
+    expect(drip.applied).toBe(1);
+    expect(pieces).toHaveLength(20);
+    expect(pieces).toEqual(whole);
+  });
+
+  it('an answer over the size limit is refused, once, never retried', async () => {
+    let hits = 0;
+    const server = http.createServer((_req, res) => {
+      hits++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      res.write('{"items":[');
+      for (let i = 0; i <= DEFAULT_MAX_BODY_BYTES / chunk.length; i++) res.write(chunk);
+      res.end(']}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
+    const { port } = server.address() as AddressInfo;
+    const err = await adapter(`http://127.0.0.1:${port}`)
+      .listClusters()
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(err).toBeInstanceOf(CloudError);
+    expect((err as CloudError).message).toMatch(
+      new RegExp(`ListClusters.*larger than ${DEFAULT_MAX_BODY_BYTES} bytes`),
+    );
+    expect(hits).toBe(1);
+  });
+
+  it('no answer stays reachable from the idle keep-alive socket after its call', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const h = await sandbox(fleet(5));
+    const c = client(h.url);
+    const collected = new Set<string>();
+    const registry = new FinalizationRegistry<string>((name) => collected.add(name));
+    // Two calls at once take two keep-alive sockets; a third call then reuses one of them.
+    const read = async () => {
+      const [reading, raw] = (await Promise.all([
+        c.callReading('listClusters', {}, clusterListReading),
+        c.listClusters({}),
+      ])) as [{ items: unknown[] }, { items: unknown[] }];
+      expect([reading.items.length, raw.items.length]).toEqual([5, 5]);
+      registry.register(reading, 'read as it arrived');
+      registry.register(raw, 'read by the SDK');
+    };
+    await read();
+    // The SDK itself keeps its very last answer (DefaultHttpClient.httpResponse): one more call.
+    await c.callReading('listClusters', {}, clusterListReading);
+    for (let i = 0; i < 20 && collected.size < 2; i++) {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect([...collected].sort()).toEqual(['read as it arrived', 'read by the SDK']);
+  });
+});
