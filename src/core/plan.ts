@@ -4,7 +4,7 @@
  * take cce-harden's rule away). Nothing here reads or writes the cloud.
  */
 import { clusterArg } from './shell-words.js';
-import { eniGroupPattern } from './security-group.js';
+import { isEniGroupName } from './security-group.js';
 import { CloudError, NotApplicableError, type CceHardenError } from './errors.js';
 import type { ClusterObservation } from './observe.js';
 import type { Finding, RuleView } from './report.js';
@@ -71,7 +71,7 @@ export function planTurbo(obs: Extract<ClusterObservation, { kind: 'turbo' }>): 
       changes.push({ kind: 'create-rule', group: obs.group, rule: evaluation.create });
     }
   }
-  const named: Finding[] = eniGroupPattern(obs.facts.name).test(obs.group.name)
+  const named: Finding[] = isEniGroupName(obs.group.name, obs.facts.name)
     ? []
     : [
         {

@@ -207,10 +207,14 @@ export function describeRule(rule: SgRuleSpec | SgRule): string {
 
 /**
  * The rules of one group, in the order read. A fleet evaluates every cluster against the same
- * list, so the list is indexed by group id once (one pass) and looked up per cluster. The list
- * must not be changed after it is read (a changed length rebuilds the index).
+ * list, so a long list is indexed by group id once (one pass) and looked up per cluster. The list
+ * must not be changed after it is read (a changed length rebuilds the index). A short list (one
+ * group's own rules, as each observation holds them) is filtered instead: an index per cluster
+ * would outweigh the rules it indexes.
  */
 export function rulesOfGroup(rules: readonly SgRule[], securityGroupId: string): SgRule[] {
+  if (rules.length <= UNINDEXED_RULES)
+    return rules.filter((r) => r.securityGroupId === securityGroupId);
   let hit = ruleIndexes.get(rules);
   if (!hit || hit.length !== rules.length) {
     const byGroup = new Map<string, SgRule[]>();
@@ -224,6 +228,9 @@ export function rulesOfGroup(rules: readonly SgRule[], securityGroupId: string):
   }
   return [...(hit.byGroup.get(securityGroupId) ?? [])];
 }
+
+/** Lists up to this long are filtered, not indexed. */
+const UNINDEXED_RULES = 64;
 
 const ruleIndexes = new WeakMap<
   readonly SgRule[],

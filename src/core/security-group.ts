@@ -30,6 +30,15 @@ export function eniGroupClusterName(groupName: string): string | null {
   return ENI_SUFFIX.test(groupName.slice(at + ENI_MARK.length)) ? groupName.slice(0, at) : null;
 }
 
+/**
+ * Whether `groupName` is `<clusterName>-cce-eni-<id>`: what `eniGroupPattern(clusterName)` tests,
+ * without a regular expression per cluster (each distinct pattern is compiled on its own, which
+ * costs a fleet of thousands several megabytes; docs/fleet.md, "Memory").
+ */
+export function isEniGroupName(groupName: string, clusterName: string): boolean {
+  return eniGroupClusterName(groupName) === clusterName;
+}
+
 /** Groups by the cluster name their ENI name carries, and by id; built in one pass. */
 export interface GroupIndex {
   eniByCluster: Map<string, SecurityGroup[]>;

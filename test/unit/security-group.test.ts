@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { NotFoundError, UsageError } from '../../src/core/errors.js';
 import {
   eniGroupPattern,
+  isEniGroupName,
   findEniSecurityGroup,
   matchEniGroups,
 } from '../../src/core/security-group.js';
@@ -91,6 +92,17 @@ describe('ENI groups indexed by cluster name', () => {
       expect(matchEniGroups(tricky, cluster), cluster).toEqual(
         tricky.filter((g) => pattern.test(g.name)),
       );
+    }
+  });
+
+  it('isEniGroupName answers what the name pattern answers', () => {
+    for (const cluster of names) {
+      const pattern = eniGroupPattern(cluster);
+      for (const g of tricky) {
+        expect(isEniGroupName(g.name, cluster), `${g.name} / ${cluster}`).toBe(
+          pattern.test(g.name),
+        );
+      }
     }
   });
 
