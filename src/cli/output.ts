@@ -1,4 +1,4 @@
-import type { RunReport } from '../core/report.js';
+import { wholeReport, type ReportInPieces, type RunReport } from '../core/report.js';
 import type { Redactor } from '../core/text-safety.js';
 import { makeColors } from '../render/colors.js';
 import { writeOutputFile, writeStream, type WrittenFile } from './write-file.js';
@@ -51,7 +51,10 @@ export async function renderReport(
  * A JSON report on stdout, written in pieces of about 64 KiB as it is rendered (one piece per
  * cluster, render/json.ts): a fleet's document is never held whole. Byte for byte renderJson.
  */
-async function writeJsonInPieces(stdout: NodeJS.WritableStream, report: RunReport): Promise<void> {
+async function writeJsonInPieces(
+  stdout: NodeJS.WritableStream,
+  report: RunReport | ReportInPieces,
+): Promise<void> {
   const { renderJsonChunks } = await import('../render/json.js');
   let batch = '';
   for (const chunk of renderJsonChunks(report)) {
@@ -71,8 +74,11 @@ async function writeJsonInPieces(stdout: NodeJS.WritableStream, report: RunRepor
  * Messages, progress and prompts go to the message sink instead (cli/ui.ts, stderr).
  */
 export interface ResultSink {
-  /** The run's report in the chosen format, to stdout or --out. */
-  report(report: RunReport): Promise<void>;
+  /**
+   * The run's report in the chosen format, to stdout or --out. A report in pieces is written as
+   * its clusters are built when it goes to stdout as JSON; anything else renders it whole.
+   */
+  report(report: RunReport | ReportInPieces): Promise<void>;
   /** A JSON document on stdout (a report with more parts, or the error document). */
   document(doc: RunReport): Promise<void>;
   /** A result that is text already (a rendered script, export lines), on stdout. */
@@ -89,7 +95,7 @@ export function createResultSink(
   return {
     async report(report) {
       if (s.format === 'json' && !s.out) return writeJsonInPieces(stdout, report);
-      const text = await renderReport(report, s, Date.now());
+      const text = await renderReport(wholeReport(report), s, Date.now());
       if (s.out) {
         await writeOutputFile(s.out, redact(text), {
           mode: 0o644,

@@ -6,7 +6,13 @@
  */
 import { CancelledError, UsageError } from '../core/errors.js';
 import { observeRegion, type RegionObservation } from '../core/observe.js';
-import { summarizeStatus, type ClusterReport, type RunReport } from '../core/report.js';
+import {
+  summarizeStatus,
+  type ClusterReport,
+  type ClusterStatus,
+  type ReportInPieces,
+  type RunReport,
+} from '../core/report.js';
 import { buildClusterReport, type ClusterResult } from '../core/report-builder.js';
 import { toReportError } from '../core/report-error.js';
 import { runPlan, type RunHooks, type RunOutcome, type Work } from '../core/runner.js';
@@ -131,13 +137,27 @@ export function buildRunReport(
   clusters: ClusterReport[],
   extra: Partial<RunReport> = {},
 ): RunReport {
+  return { ...reportFrame(ctx, clusters), ...extra, clusters };
+}
+
+/**
+ * A report whose clusters are built as they are written out (core/report.ts ReportInPieces):
+ * `statuses` are the statuses those clusters will have, in any order.
+ */
+export function buildReportInPieces(
+  ctx: CommandContext,
+  statuses: readonly { status: ClusterStatus }[],
+  clusters: Iterable<ClusterReport>,
+): ReportInPieces {
+  return { ...reportFrame(ctx, statuses), clusters };
+}
+
+function reportFrame(ctx: CommandContext, statuses: readonly { status: ClusterStatus }[]) {
   return {
-    schemaVersion: 1,
+    schemaVersion: 1 as const,
     command: ctx.command,
-    status: summarizeStatus(clusters),
+    status: summarizeStatus(statuses),
     startedAt: new Date(ctx.output.startedAtMs).toISOString(),
-    ...extra,
-    clusters,
   };
 }
 

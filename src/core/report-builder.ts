@@ -4,7 +4,7 @@
  */
 import { ClusterSkipped, type ClusterObservation } from './observe.js';
 import type { ClusterPlan, PlannedChange } from './plan.js';
-import type { Change, ClusterReport, Finding } from './report.js';
+import type { Change, ClusterReport, ClusterStatus, Finding } from './report.js';
 import { toReportError } from './report-error.js';
 import { toRuleView } from './rule.js';
 
@@ -82,6 +82,14 @@ export function changeView(change: PlannedChange, result?: ChangeResult): Change
   }
 }
 
+/** The status buildClusterReport gives this result, without building the report. */
+export function clusterResultStatus(result: ClusterResult): ClusterStatus {
+  const { obs } = result;
+  if (obs.kind === 'failed') return obs.error instanceof ClusterSkipped ? 'skipped' : 'error';
+  if (result.error !== undefined) return 'error';
+  return (result.verdict ?? result.plan)?.status ?? 'error';
+}
+
 export function buildClusterReport(result: ClusterResult): ClusterReport {
   const { obs, plan } = result;
   const facts = obs.facts;
@@ -102,7 +110,7 @@ export function buildClusterReport(result: ClusterResult): ClusterReport {
   if (obs.kind === 'failed' && obs.error instanceof ClusterSkipped) {
     return {
       ...base,
-      status: 'skipped',
+      status: clusterResultStatus(result),
       reason: obs.error.reason,
       findings: [
         {
@@ -113,19 +121,18 @@ export function buildClusterReport(result: ClusterResult): ClusterReport {
       ],
     };
   }
-  if (obs.kind === 'failed') return { ...base, error: toReportError(obs.error) };
+  if (obs.kind === 'failed') {
+    return { ...base, status: clusterResultStatus(result), error: toReportError(obs.error) };
+  }
   const verdict = result.verdict ?? plan;
   const changes = (plan?.changes ?? []).map((c, i) => changeView(c, result.outcomes?.[i]));
   const report: ClusterReport = {
     ...base,
     rule: verdict?.rule ?? null,
-    status: verdict?.status ?? 'error',
+    status: clusterResultStatus(result),
     findings: [...(verdict?.findings ?? []), ...(result.extraFindings ?? [])],
     changes,
   };
-  if (result.error !== undefined) {
-    report.status = 'error';
-    report.error = toReportError(result.error);
-  }
+  if (result.error !== undefined) report.error = toReportError(result.error);
   return report;
 }

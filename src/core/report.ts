@@ -134,10 +134,26 @@ export interface RunReport {
 }
 
 /**
+ * A run report whose clusters are built one at a time as they are written out, so a large fleet's
+ * report is never held whole (docs/fleet.md, "Memory"). Its `status` is known before the clusters
+ * are built (summarizeStatus of their statuses); `clusters` is iterated once.
+ */
+export interface ReportInPieces extends Omit<RunReport, 'clusters'> {
+  clusters: Iterable<ClusterReport>;
+}
+
+/** The report whole: its clusters built, if they are still to come. */
+export function wholeReport(report: RunReport | ReportInPieces): RunReport {
+  return Array.isArray(report.clusters)
+    ? (report as RunReport)
+    : { ...report, clusters: Array.from(report.clusters) };
+}
+
+/**
  * Run status from cluster statuses: any error wins, then drift; `skipped` when every cluster was
  * skipped; else compliant. A skipped cluster never makes the run fail.
  */
-export function summarizeStatus(clusters: readonly ClusterReport[]): RunStatus {
+export function summarizeStatus(clusters: readonly { status: ClusterStatus }[]): RunStatus {
   if (clusters.some((c) => c.status === 'error')) return 'error';
   if (clusters.some((c) => c.status === 'drift')) return 'drift';
   if (clusters.length > 0 && clusters.every((c) => c.status === 'skipped')) return 'skipped';

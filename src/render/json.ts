@@ -5,7 +5,7 @@
  * in their original order: extend, never drop.
  */
 
-import type { RunReport } from '../core/report.js';
+import type { ReportInPieces, RunReport } from '../core/report.js';
 
 type Order = readonly (string | readonly [string, Shape])[];
 interface Shape {
@@ -115,37 +115,48 @@ function inert(text: string): string {
 /** Where `JSON.stringify(doc, null, 2)` puts the top-level `clusters` array when it is empty. */
 const CLUSTERS_SLOT = '\n  "clusters": []';
 
+function isIterable(v: unknown): v is Iterable<unknown> {
+  return typeof v === 'object' && v !== null && Symbol.iterator in v && typeof v !== 'string';
+}
+
 /**
  * The report as one JSON document followed by a newline, in pieces: the document around the
  * clusters, then one piece per cluster. Joined, the pieces are exactly `renderJson`'s text; a
  * large fleet's report is written out without holding a reordered copy of it and its whole text
- * at once. Every piece is a cluster's own `JSON.stringify(..., null, 2)` indented to its place
- * (the text of a JSON value has no line break but the ones indentation puts there).
+ * at once, and a report in pieces has each cluster built only when its piece is due. Every piece
+ * is a cluster's own `JSON.stringify(..., null, 2)` indented to its place (the text of a JSON
+ * value has no line break but the ones indentation puts there).
  */
-export function* renderJsonChunks(report: RunReport): Generator<string> {
+export function* renderJsonChunks(report: RunReport | ReportInPieces): Generator<string> {
   const clusters: unknown = (report as { clusters?: unknown }).clusters;
-  if (!Array.isArray(clusters) || clusters.length === 0) {
-    yield inert(JSON.stringify(order(report, RUN), null, 2)) + '\n';
+  const whole = (list: unknown) =>
+    inert(JSON.stringify(order({ ...report, clusters: list }, RUN), null, 2)) + '\n';
+  if (!isIterable(clusters)) {
+    yield whole(clusters);
     return;
   }
+  const iterator = clusters[Symbol.iterator]();
+  let next = iterator.next();
   const frame = inert(JSON.stringify(order({ ...report, clusters: [] }, RUN), null, 2));
   // Top-level keys are the only ones indented by two spaces, and a JSON string holds no raw
   // line break: the slot is found once and only where the array is.
   const at = frame.indexOf(CLUSTERS_SLOT);
-  if (at < 0) {
-    yield inert(JSON.stringify(order(report, RUN), null, 2)) + '\n';
+  if (next.done || at < 0) {
+    const rest: unknown[] = [];
+    for (; !next.done; next = iterator.next()) rest.push(next.value);
+    yield whole(rest);
     return;
   }
   yield frame.slice(0, at) + '\n  "clusters": [';
   const item: Shape = { keys: CLUSTER.keys };
-  for (let i = 0; i < clusters.length; i++) {
-    const text = JSON.stringify(order(clusters[i], item), null, 2) ?? 'null';
-    yield `\n    ${inert(text).replace(/\n/g, '\n    ')}${i < clusters.length - 1 ? ',' : ''}`;
+  for (let first = true; !next.done; next = iterator.next(), first = false) {
+    const text = JSON.stringify(order(next.value, item), null, 2) ?? 'null';
+    yield `${first ? '' : ','}\n    ${inert(text).replace(/\n/g, '\n    ')}`;
   }
   yield '\n  ]' + frame.slice(at + CLUSTERS_SLOT.length) + '\n';
 }
 
 /** The report as one JSON document followed by a newline. */
-export function renderJson(report: RunReport): string {
+export function renderJson(report: RunReport | ReportInPieces): string {
   return [...renderJsonChunks(report)].join('');
 }

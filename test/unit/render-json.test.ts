@@ -154,6 +154,31 @@ describe('renderJson', () => {
     expect(whole).not.toContain('\u009b');
   });
 
+  it('a report in pieces builds each cluster only when its piece is due, same text', () => {
+    const clusters = [compliant, { ...drift, rule: denyRule }, errored, standard];
+    const input = run(clusters, { startedAt: '2025-01-01T00:00:00Z' });
+    const built: number[] = [];
+    function* lazily() {
+      for (let i = 0; i < clusters.length; i++) {
+        built.push(i);
+        yield clusters[i]!;
+      }
+    }
+    const pieces: string[] = [];
+    for (const piece of renderJsonChunks({ ...input, clusters: lazily() })) {
+      pieces.push(piece);
+      // The frame, then cluster k: no cluster is built before the piece that needs it.
+      expect(built.length).toBeLessThanOrEqual(Math.max(1, pieces.length));
+    }
+    expect(built).toEqual([0, 1, 2, 3]);
+    expect(pieces.join('')).toBe(renderJson(input));
+  });
+
+  it('a report in pieces with no clusters is the same document as an empty list', () => {
+    const input = run([], { startedAt: '2025-01-01T00:00:00Z' });
+    expect(renderJson({ ...input, clusters: [][Symbol.iterator]() })).toBe(renderJson(input));
+  });
+
   it('a failed run with no clusters is still one document', () => {
     const failed = run([], {
       status: 'error',

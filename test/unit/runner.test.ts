@@ -8,7 +8,7 @@ import { CancelledError, CloudError } from '../../src/core/errors.js';
 import { buildIptablesModel } from '../../src/core/iptables.js';
 import type { ClusterObservation, ReadyFacts } from '../../src/core/observe.js';
 import { planCheck, planPools, planTurbo, type ClusterPlan } from '../../src/core/plan.js';
-import { buildClusterReport } from '../../src/core/report-builder.js';
+import { buildClusterReport, clusterResultStatus } from '../../src/core/report-builder.js';
 import { runPlan, type RunHooks, type RunPorts, type Work } from '../../src/core/runner.js';
 import { desiredRule } from '../../src/core/rule.js';
 import type { NodePool, SgRule } from '../../src/core/types.js';
@@ -139,6 +139,7 @@ describe('runPlan', () => {
     expect(pending).toBe(1);
     const report = buildClusterReport(results[0]!);
     expect(report.status).toBe('compliant');
+    expect(clusterResultStatus(results[0]!)).toBe('compliant');
     expect(report.changes).toMatchObject([{ action: 'create', applied: true, outcome: 'applied' }]);
     expect(w.rules[0]).toMatchObject(desiredRule(group.id, facts(true).apiServer));
   });
@@ -148,6 +149,7 @@ describe('runPlan', () => {
     const { results } = await runPlan([turboWork(w)], hooks());
     const report = buildClusterReport(results[0]!);
     expect(report.status).toBe('error');
+    expect(clusterResultStatus(results[0]!)).toBe('error');
     expect(report.changes[0]).toMatchObject({ applied: false, outcome: 'failed' });
     expect(report.error?.message).toMatch(/does not show it in effect/);
   });

@@ -21,22 +21,30 @@ export const checkCommand = defineCommand({
     problems.push(...clusterTargetProblems('check', opts));
     return opts;
   },
-  /** Observe -> plan -> report, no write: exit 0 compliant, 2 drift, 1 could not check. */
+  /**
+   * Observe -> plan -> report, no write: exit 0 compliant, 2 drift, 1 could not check. The
+   * statuses come first (the report's status precedes its clusters); each cluster's report is
+   * then built from its pure plan again as it is written, so a large fleet's reports are never
+   * all held at once (docs/fleet.md, "Memory").
+   */
   async run(ctx, opts) {
-    const [{ observeRegions, buildRunReport }, { planCheck }, { buildClusterReport }] =
-      await Promise.all([
-        import('../pipeline.js'),
-        import('../../core/plan.js'),
-        import('../../core/report-builder.js'),
-      ]);
+    const [{ observeRegions, buildReportInPieces }, { planCheck }, reports] = await Promise.all([
+      import('../pipeline.js'),
+      import('../../core/plan.js'),
+      import('../../core/report-builder.js'),
+    ]);
     const { regions, failed } = await observeRegions(ctx, { ...opts, withPreflight: false });
-    const clusters = [
-      ...regions.flatMap((r) =>
-        r.observed.clusters.map((obs) => buildClusterReport({ obs, plan: planCheck(obs) })),
-      ),
+    const observed = regions.flatMap((r) => r.observed.clusters);
+    const result = (obs: (typeof observed)[number]) => ({ obs, plan: planCheck(obs) });
+    const statuses = [
+      ...observed.map((obs) => ({ status: reports.clusterResultStatus(result(obs)) })),
       ...failed,
     ];
-    const report = buildRunReport(ctx, clusters);
+    function* clusters() {
+      for (const obs of observed) yield reports.buildClusterReport(result(obs));
+      yield* failed;
+    }
+    const report = buildReportInPieces(ctx, statuses, clusters());
     await ctx.out.report(report);
     return observedExitCode(report.status);
   },
