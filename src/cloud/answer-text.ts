@@ -39,7 +39,48 @@ export function readAll(reading: AnswerReading, text: string): unknown {
 
 /** The reading of an answer whose list under `key` has its items passed through `trim`. */
 export function listReading(key: string, trim: (item: unknown) => unknown): AnswerReading {
-  return () => new ListReader(key, trim);
+  return () => new ListReader(key, trim, false);
+}
+
+/**
+ * Marks an answer whose list was checked item by item as it was read (`checkedListReading`):
+ * every item of that list is a checked value or an UncheckedItem.
+ */
+export const CHECKED_LIST = Symbol('list checked as read');
+
+/** An item that failed its check as it was read: kept as it was cut (and what its translation threw). */
+export class UncheckedItem {
+  constructor(
+    readonly item: unknown,
+    readonly thrown?: { error: unknown },
+  ) {}
+}
+
+/** Checks one cut item and translates it; `ok: false` when it is not the documented shape. */
+export type ItemCheck = (cut: unknown) => { ok: true; value: unknown } | { ok: false };
+
+/**
+ * The reading of a list answer that cuts (`cut`), checks and translates (`check`) each item of
+ * the list under `key` as soon as it is parsed: only the translated items are kept, never their
+ * wire form, and an item that fails is kept as an UncheckedItem for the report. The answer carries
+ * CHECKED_LIST; what it means for the whole answer is decided when it is validated
+ * (cce-wire.ts parseListAnswer), exactly as if the whole answer had been validated at once.
+ */
+export function checkedListReading(
+  key: string,
+  cut: (item: unknown) => unknown,
+  check: ItemCheck,
+): AnswerReading {
+  const take = (item: unknown): unknown => {
+    const kept = cut(item);
+    try {
+      const checked = check(kept);
+      return checked.ok ? checked.value : new UncheckedItem(kept);
+    } catch (error) {
+      return new UncheckedItem(kept, { error });
+    }
+  };
+  return () => new ListReader(key, take, true);
 }
 
 /** What a text that is not JSON is reported by. */
@@ -61,9 +102,6 @@ const CLOSE_ARRAY = 0x5d;
 function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
-
-/** Characters that can change the nesting depth, or start a string, inside a container. */
-const STRUCTURE = /["[\]{}]/g;
 
 /**
  * Finds where one JSON value ends, by nesting depth alone, across pieces of text: whether the
@@ -113,23 +151,30 @@ class ValueScan {
       this.pos = j;
       return -1;
     }
-    for (;;) {
-      if (this.inString) {
-        if (this.closeString(text) < 0) return -1;
-        this.inString = false;
-      }
-      STRUCTURE.lastIndex = this.pos;
-      const m = STRUCTURE.exec(text);
-      if (m === null) {
-        this.pos = text.length;
-        return -1;
-      }
-      const d = text.charCodeAt(m.index);
-      this.pos = m.index + 1;
-      if (d === QUOTE) this.inString = true;
-      else if (d === OPEN_OBJECT || d === OPEN_ARRAY) this.depth++;
-      else if (--this.depth === 0) return this.pos;
+    // A container: depth by its brackets, strings skipped whole.
+    let i = this.pos;
+    if (this.inString) {
+      if (this.closeString(text) < 0) return -1;
+      this.inString = false;
+      i = this.pos;
     }
+    for (const n = text.length; i < n; i++) {
+      const d = text.charCodeAt(i);
+      if (d === QUOTE) {
+        this.pos = i + 1;
+        if (this.closeString(text) < 0) {
+          this.inString = true;
+          return -1;
+        }
+        i = this.pos - 1;
+      } else if (d === OPEN_OBJECT || d === OPEN_ARRAY) this.depth++;
+      else if ((d === CLOSE_OBJECT || d === CLOSE_ARRAY) && --this.depth === 0) {
+        this.pos = i + 1;
+        return this.pos;
+      }
+    }
+    this.pos = i;
+    return -1;
   }
 
   /** Past the quote that closes the string `pos` is in, or -1. */
@@ -198,11 +243,18 @@ class ListReader implements AnswerReader {
   private name = '';
   private readonly out: Record<string, unknown> = {};
   private items: unknown[] = [];
+  /** The lists this reader built (a `key` may come twice; the last one counts, as in JSON.parse). */
+  private readonly lists = new WeakSet<object>();
+  /** Complete items not parsed yet: from the first one's start to the last one's end. */
+  private batchStart = -1;
+  private batchEnd = -1;
   private whole: string[] = [];
 
   constructor(
     private readonly key: string,
     private readonly trim: (item: unknown) => unknown,
+    /** Mark the answer with CHECKED_LIST when its list under `key` is one this reader built. */
+    private readonly mark: boolean,
   ) {}
 
   write(text: string): void {
@@ -212,13 +264,25 @@ class ListReader implements AnswerReader {
       this.whole.push(text);
       return;
     }
-    // Keep what is still needed: the value being scanned, or nothing before `at`.
+    this.buf += text;
+    this.step();
+  }
+
+  /**
+   * Drops the text read: only the value being scanned (or nothing) is kept, as a copy of its
+   * own, so the piece it came from is not held until the next one arrives (a string slice would
+   * hold its whole parent).
+   */
+  private dropRead(): void {
     const scanning = this.state === 'key-text' || this.state === 'value' || this.state === 'item';
     const keep = scanning ? this.scan.start : this.at;
-    this.buf = this.buf.slice(keep) + text;
+    if (keep === 0) return;
+    const rest = this.buf.length - keep;
+    // Concatenated then cut, the rest is copied out of the piece (see above).
+    this.buf = rest === 0 ? '' : `${this.buf.slice(keep)}\n`.slice(0, rest);
     this.at -= keep;
     if (scanning) this.scan.shift(keep);
-    this.step();
+    if (this.batchStart >= 0) this.batchStart -= keep;
   }
 
   end(): unknown {
@@ -237,18 +301,44 @@ class ListReader implements AnswerReader {
       }
     }
     // Anything but a closed object (and trailing whitespace) is not JSON: a cut-off answer too.
-    return state === 'done' ? out : head;
+    if (state !== 'done') return head;
+    const list = out[this.key];
+    if (this.mark && Array.isArray(list) && this.lists.has(list)) {
+      Object.defineProperty(out, CHECKED_LIST, { value: true, enumerable: false });
+    }
+    return out;
   }
 
   private step(): void {
     try {
       this.run();
+      // The text before `at` is dropped now: its complete items go first.
+      this.flushItems();
+      this.dropRead();
     } catch (err) {
       if (!(err instanceof NotJson)) throw err;
       this.state = 'not-json';
       this.buf = '';
       this.items = [];
     }
+  }
+
+  /**
+   * Parses the complete items found since the last flush in one JSON.parse (they are separated
+   * by commas already), then trims each: one call per piece of text, not one per item.
+   */
+  private flushItems(): void {
+    if (this.batchStart < 0 || this.batchEnd < 0) return;
+    const batch = parse(`[${this.buf.slice(this.batchStart, this.batchEnd)}]`, 0, Infinity);
+    // An item begun and not finished yet starts the next batch.
+    this.batchStart = this.state === 'item' ? this.scan.start : -1;
+    this.batchEnd = -1;
+    for (const item of batch as unknown[]) this.items.push(this.trim(item));
+  }
+
+  private setList(): void {
+    this.lists.add(this.items);
+    setMember(this.out, this.name, this.items);
   }
 
   /** Skips whitespace; false when the text so far ends first. */
@@ -333,18 +423,21 @@ class ListReader implements AnswerReader {
           if (!this.skipSpace()) return;
           if (buf.charCodeAt(this.at) === CLOSE_ARRAY) {
             this.at++;
-            setMember(this.out, this.name, this.items);
+            this.setList();
             this.state = 'after-member';
           } else this.state = 'item-start';
           break;
         case 'item-start':
           if (!this.skipSpace()) return;
           this.scan.begin(buf, this.at);
+          if (this.batchStart < 0) this.batchStart = this.at;
           this.state = 'item';
           break;
         case 'item':
           if (!this.scanned()) return;
-          this.items.push(this.trim(parse(buf, this.scan.start, this.at)));
+          // An empty item (`[1,]`) would vanish from the batch's text: it is not JSON.
+          if (this.at === this.scan.start) throw new NotJson();
+          this.batchEnd = this.at;
           this.state = 'after-item';
           break;
         case 'after-item': {
@@ -352,7 +445,8 @@ class ListReader implements AnswerReader {
           const c = buf.charCodeAt(this.at++);
           if (c === COMMA) this.state = 'item-start';
           else if (c === CLOSE_ARRAY) {
-            setMember(this.out, this.name, this.items);
+            this.flushItems();
+            this.setList();
             this.state = 'after-member';
           } else throw new NotJson();
           break;

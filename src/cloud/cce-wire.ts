@@ -4,7 +4,14 @@
  * shape (an HTML page, `{}`, `[]`, a truncated document) is an error for that call, never an
  * empty, compliant fleet. Base64 post-install scripts are decoded and encoded here only.
  */
-import { listReading, pickFields, readAll, type AnswerReading } from './answer-text.js';
+import {
+  CHECKED_LIST,
+  checkedListReading,
+  pickFields,
+  readAll,
+  UncheckedItem,
+  type AnswerReading,
+} from './answer-text.js';
 import { Buffer } from 'node:buffer';
 import { z } from 'zod';
 import { clusterFacts, type ClusterFacts } from '../core/cluster.js';
@@ -143,18 +150,109 @@ function listOf<T extends z.ZodType>(item: T): z.ZodObject<{ items: z.ZodArray<T
 export function parseAnswer<T extends z.ZodType>(
   schema: T,
   body: unknown,
-  call: { operation: string; region: string; what: string },
+  call: AnswerCall,
 ): z.infer<T> {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
+  throw invalidAnswer(body, result.error.issues[0], call);
+}
+
+/** Which call answered, and what it should have answered ("a cluster list"). */
+export interface AnswerCall {
+  operation: string;
+  region: string;
+  what: string;
+}
+
+/** The error for an answer that is not the documented shape, naming its first issue. */
+function invalidAnswer(
+  body: unknown,
+  issue: { message: string; path: PropertyKey[] } | undefined,
+  call: AnswerCall,
+): CloudError {
+  const where = issue && issue.path.length > 0 ? ` at ${issue.path.map(String).join('.')}` : '';
   const why = issue ? `${issue.message}${where}` : 'unexpected shape';
-  throw new CloudError(
+  return new CloudError(
     `${call.operation} in ${call.region || 'the region'} answered something that is not ${call.what}: ${describeBody(body)} (${why}).`,
     { operation: call.operation },
     'Check the endpoint (CCE_HARDEN_*_ENDPOINT) and try again; if it persists, the API may have changed.',
   );
+}
+
+/**
+ * A list answer (ListClusters, a page of VPC groups or rules): an object whose first key holds the
+ * list, each item validated by `item` and translated by `translate`.
+ */
+export interface ListAnswer<T> {
+  key: string;
+  item: z.ZodType;
+  /** The whole answer's schema. */
+  full: z.ZodType;
+  /** The same object with the list's items taken as they are. */
+  envelope: z.ZodType;
+  translate: (wire: never) => T;
+  /** Reads the answer as it arrives, each item cut, checked and translated at once. */
+  reading: AnswerReading;
+}
+
+export function listAnswer<S extends z.ZodType, T>(def: {
+  key: string;
+  item: S;
+  /** Cuts one wire item to the fields `item` reads (everything else is never read). */
+  cut: (item: unknown) => unknown;
+  translate: (wire: z.infer<S>) => T;
+  /** The envelope's other keys. */
+  rest?: z.ZodRawShape;
+}): ListAnswer<T> {
+  const { key, item, cut, translate } = def;
+  return {
+    key,
+    item,
+    full: z.looseObject({ [key]: z.array(item), ...def.rest }),
+    envelope: z.looseObject({ [key]: z.array(z.unknown()), ...def.rest }),
+    translate: translate as (wire: never) => T,
+    reading: checkedListReading(key, cut, (kept) => {
+      const checked = item.safeParse(kept);
+      return checked.success ? { ok: true, value: translate(checked.data) } : { ok: false };
+    }),
+  };
+}
+
+/**
+ * Validates a list answer and returns its envelope and translated items. An answer read by
+ * `list.reading` had each item checked as it arrived; the outcome is the one validating the whole
+ * answer with `list.full` gives: the first issue is the first failing item's (the list is the
+ * envelope's first key), else the envelope's; an item whose translation threw throws that, after
+ * validation, as translating the validated list would. Any other body is validated whole.
+ */
+export function parseListAnswer<T>(
+  list: ListAnswer<T>,
+  body: unknown,
+  call: AnswerCall,
+): { envelope: Record<string, unknown>; items: T[] } {
+  const checked =
+    typeof body === 'object' &&
+    body !== null &&
+    Object.prototype.hasOwnProperty.call(body, CHECKED_LIST);
+  if (!checked) {
+    const whole = parseAnswer(list.full, body, call) as Record<string, unknown>;
+    const translate = list.translate as (wire: unknown) => T;
+    return { envelope: whole, items: (whole[list.key] as unknown[]).map(translate) };
+  }
+  const items = (body as Record<string, unknown>)[list.key] as unknown[];
+  const bad = items.findIndex((x) => x instanceof UncheckedItem && x.thrown === undefined);
+  if (bad >= 0) {
+    const issue = list.item.safeParse((items[bad] as UncheckedItem).item).error?.issues[0];
+    throw invalidAnswer(
+      body,
+      issue && { message: issue.message, path: [list.key, bad, ...issue.path] },
+      call,
+    );
+  }
+  const envelope = parseAnswer(list.envelope, body, call) as Record<string, unknown>;
+  const thrown = items.find((x): x is UncheckedItem => x instanceof UncheckedItem);
+  if (thrown?.thrown) throw thrown.thrown.error;
+  return { envelope, items: items as T[] };
 }
 
 /** A short, safe description of what came back instead of the documented document. */
@@ -249,24 +347,30 @@ function clusterPart(item: unknown): unknown {
 }
 
 /**
- * Reads a ListClusters answer keeping only what ClusterSchema looks at, cluster by cluster, as
- * its text arrives: a large account's answer is several megabytes of cluster objects, most of
- * which cce-harden never reads. Only fields are dropped, never a cluster, and a value of the wrong
- * type is kept as it is, so validation (parseClusterList) fails exactly as it would on the whole
- * answer. Text that is not JSON comes back as text.
+ * ListClusters, read cluster by cluster as its text arrives: each cluster is cut to what
+ * ClusterSchema looks at, checked and turned into ClusterFacts at once. A large account's answer is
+ * several megabytes of cluster objects, most of which cce-harden never reads, and none of their
+ * wire form is kept. Validation (parseClusterList) fails exactly as it would on the whole answer.
+ * Text that is not JSON comes back as text.
  */
-export const clusterListReading: AnswerReading = listReading('items', clusterPart);
+const CLUSTER_LIST = listAnswer({
+  key: 'items',
+  item: ClusterSchema,
+  cut: clusterPart,
+  translate: clusterFactsFromWire,
+});
+
+export const clusterListReading: AnswerReading = CLUSTER_LIST.reading;
 
 /** The same reading of a whole ListClusters text. */
 export const readClusterListText = (text: string): unknown => readAll(clusterListReading, text);
 
 export function parseClusterList(body: unknown, region: string): ClusterFacts[] {
-  const list = parseAnswer(listOf(ClusterSchema), body, {
+  return parseListAnswer(CLUSTER_LIST, body, {
     operation: 'ListClusters',
     region,
     what: 'a cluster list',
-  });
-  return list.items.map(clusterFactsFromWire);
+  }).items;
 }
 
 export function parseAddonList(body: unknown, region: string): Addon[] {

@@ -1,4 +1,4 @@
-import { listReading, pickFields } from './answer-text.js';
+import { pickFields, type AnswerReading } from './answer-text.js';
 import type {
   CreateRuleResult,
   PodInterface,
@@ -12,7 +12,7 @@ import type {
 import { mapLimit } from '../core/concurrency.js';
 import { CloudError } from '../core/errors.js';
 import { z } from 'zod';
-import { parseAnswer } from './cce-wire.js';
+import { listAnswer, parseAnswer, parseListAnswer, type ListAnswer } from './cce-wire.js';
 import type { SdkClient } from './clients.js';
 import { translateSdkError } from './errors.js';
 import type { Retrier } from './retry.js';
@@ -56,31 +56,6 @@ const WireSubnetPageSchema = z.looseObject({
 });
 
 /**
- * The schema of a page of `item`s under `key`, made once per item schema: zod compiles each
- * schema object it parses with, so a new one per page would compile again for every page.
- */
-const pageSchemas = new WeakMap<z.ZodType, Map<string, z.ZodType>>();
-function pageOf(key: string, item: z.ZodType): z.ZodType {
-  let byKey = pageSchemas.get(item);
-  if (!byKey) pageSchemas.set(item, (byKey = new Map()));
-  let schema = byKey.get(key);
-  if (!schema) {
-    schema = z.looseObject({
-      [key]: z.array(item),
-      page_info: z.looseObject({ next_marker: z.string().nullish() }).nullish(),
-    });
-    byKey.set(key, schema);
-  }
-  return schema;
-}
-
-/** Pages read item by item as they arrive, cut to the fields the schemas read (answer-text.ts). */
-const pageReading = (key: string, fields: readonly string[]) =>
-  listReading(key, (item) => pickFields(item, fields));
-const GROUP_PAGE_READING = pageReading('security_groups', Object.keys(WireGroupSchema.shape));
-const RULE_PAGE_READING = pageReading('security_group_rules', Object.keys(WireRuleSchema.shape));
-
-/**
  * At most this many pages per listing: 2000 items a page makes that 2 million items, far beyond
  * any quota; a server that goes on is looping.
  */
@@ -116,6 +91,38 @@ export function normalizeRule(w: WireRule): SgRule {
   };
 }
 
+/**
+ * Pages of groups and of rules, read item by item as they arrive: each item is cut to the fields
+ * its schema reads, checked and translated at once (cce-wire.ts listAnswer), so a page's wire
+ * form is never held.
+ */
+const PAGE_INFO = {
+  page_info: z.looseObject({ next_marker: z.string().nullish() }).nullish(),
+};
+const GROUP_PAGE = listAnswer({
+  key: 'security_groups',
+  item: WireGroupSchema,
+  cut: (item) => pickFields(item, Object.keys(WireGroupSchema.shape)),
+  translate: (g): SecurityGroup => ({ id: g.id, name: g.name, description: g.description ?? '' }),
+  rest: PAGE_INFO,
+});
+const RULE_PAGE = listAnswer({
+  key: 'security_group_rules',
+  item: WireRuleSchema,
+  cut: (item) => pickFields(item, Object.keys(WireRuleSchema.shape)),
+  translate: normalizeRule,
+  rest: PAGE_INFO,
+});
+
+/** Pages of a cluster's pod interfaces: small, read whole by the SDK. */
+const SUB_INTERFACE_PAGE = listAnswer({
+  key: 'sub_network_interfaces',
+  item: WireSubInterfaceSchema,
+  cut: (item) => item,
+  translate: (i) => i,
+  rest: PAGE_INFO,
+});
+
 /** A listing asked to stop after a number of pages had more (listProjectRules' `maxPages`). */
 class PageLimit extends Error {}
 
@@ -132,13 +139,12 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
    * more than MAX_PAGES pages is an error (a server that loops); an item id seen on an earlier
    * page is kept once.
    */
-  private async paginate<W extends { id: string }, T = W>(
+  private async paginate<T extends { id: string }>(
     operation: string,
-    fetchPage: (marker: string | undefined) => Promise<unknown>,
-    key: string,
-    item: z.ZodType<W>,
+    fetchPage: (reading: AnswerReading, marker: string | undefined) => Promise<unknown>,
+    list: ListAnswer<T>,
     what: string,
-    map: (items: W[]) => T[] = (items) => items as unknown as T[],
+    keep: (item: T) => boolean = () => true,
     maxPages = MAX_PAGES,
   ): Promise<T[]> {
     const out: T[] = [];
@@ -147,19 +153,17 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
     let marker: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
       if (page >= maxPages) throw new PageLimit();
-      const res = await this.retrier.run(operation, () => fetchPage(marker));
-      const parsed = parseAnswer(pageOf(key, item), res, {
+      const res = await this.retrier.run(operation, () => fetchPage(list.reading, marker));
+      const { envelope, items } = parseListAnswer(list, res, {
         operation,
         region: this.region,
         what,
-      }) as { page_info?: { next_marker?: string | null } | null } & Record<string, unknown>;
-      const items = parsed[key] as W[];
-      // An item already seen on an earlier page counts once.
-      const fresh = items.filter((it) => !ids.has(it.id) && ids.add(it.id));
-      // Each page is mapped (normalised, filtered) as it arrives: a large project's rules are
-      // never all held in their wire form at once.
-      for (const mapped of map(fresh)) out.push(mapped);
-      const next = parsed.page_info?.next_marker;
+      });
+      // An item already seen on an earlier page counts once; `keep` is applied as each page
+      // arrives, so a large project's rules that are not needed are never all held.
+      for (const it of items) if (!ids.has(it.id) && ids.add(it.id) && keep(it)) out.push(it);
+      const next = (envelope as { page_info?: { next_marker?: string | null } | null }).page_info
+        ?.next_marker;
       if (!next || items.length === 0) return out;
       if (markers.has(next)) {
         throw new CloudError(
@@ -180,16 +184,14 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
   async listSecurityGroups(): Promise<SecurityGroup[]> {
     return this.paginate(
       'ListSecurityGroups',
-      (marker) =>
+      (reading, marker) =>
         this.client.callReading(
           'listSecurityGroups',
           { limit: this.pageSize, ...(marker ? { marker } : {}) },
-          GROUP_PAGE_READING,
+          reading,
         ),
-      'security_groups',
-      WireGroupSchema,
+      GROUP_PAGE,
       'a security group list',
-      (page) => page.map((g) => ({ id: g.id, name: g.name, description: g.description ?? '' })),
     );
   }
 
@@ -205,7 +207,7 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
     const perChunk = await mapLimit(chunks, CHUNKS_IN_FLIGHT, (chunk) =>
       this.paginate(
         'ListSecurityGroupRules',
-        (marker) =>
+        (reading, marker) =>
           this.client.callReading(
             'listSecurityGroupRules',
             {
@@ -214,12 +216,10 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
               limit: this.pageSize,
               ...(marker ? { marker } : {}),
             },
-            RULE_PAGE_READING,
+            reading,
           ),
-        'security_group_rules',
-        WireRuleSchema,
+        RULE_PAGE,
         'a security group rule list',
-        (page) => page.map(normalizeRule),
       ),
     );
     // A rule is in one group, hence in one chunk: the chunks do not overlap.
@@ -237,7 +237,7 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
   ): Promise<SgRule[] | null> {
     return this.paginate(
       'ListSecurityGroupRules',
-      (marker) =>
+      (reading, marker) =>
         this.client.callReading(
           'listSecurityGroupRules',
           {
@@ -247,12 +247,11 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
             limit: this.pageSize,
             ...(marker ? { marker } : {}),
           },
-          RULE_PAGE_READING,
+          reading,
         ),
-      'security_group_rules',
-      WireRuleSchema,
+      RULE_PAGE,
       'a security group rule list',
-      (page) => page.map(normalizeRule).filter(keep),
+      keep,
       opts.maxPages,
     ).catch((err: unknown) => {
       if (err instanceof PageLimit) return null;
@@ -275,14 +274,13 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
     if (subnetIds.length === 0) return [];
     const items = await this.paginate(
       'ListSubNetworkInterfaces',
-      (marker) =>
+      (_reading, marker) =>
         this.client.listSubNetworkInterfaces({
           virsubnet_id: subnetIds,
           limit: this.pageSize,
           ...(marker ? { marker } : {}),
         }),
-      'sub_network_interfaces',
-      WireSubInterfaceSchema,
+      SUB_INTERFACE_PAGE,
       'a sub-interface list',
     );
     return items
