@@ -22,10 +22,10 @@ export const checkCommand = defineCommand({
     return opts;
   },
   /**
-   * Observe -> plan -> report, no write: exit 0 compliant, 2 drift, 1 could not check. The
-   * statuses come first (the report's status precedes its clusters); each cluster's report is
-   * then built from its pure plan again as it is written, so a large fleet's reports are never
-   * all held at once (docs/fleet.md, "Memory").
+   * Observe -> plan -> report, no write: exit 0 compliant, 2 drift, 1 could not check. Every
+   * cluster is planned once; the run's status comes from the plans (it precedes the clusters in
+   * the report), and each cluster's report is built only as it is written, so a large fleet's
+   * reports are never all held at once (docs/fleet.md, "Memory").
    */
   async run(ctx, opts) {
     const [{ observeRegions, buildReportInPieces }, { planCheck }, reports] = await Promise.all([
@@ -34,14 +34,15 @@ export const checkCommand = defineCommand({
       import('../../core/report-builder.js'),
     ]);
     const { regions, failed } = await observeRegions(ctx, { ...opts, withPreflight: false });
-    const observed = regions.flatMap((r) => r.observed.clusters);
-    const result = (obs: (typeof observed)[number]) => ({ obs, plan: planCheck(obs) });
+    const results = regions.flatMap((r) =>
+      r.observed.clusters.map((obs) => ({ obs, plan: planCheck(obs) })),
+    );
     const statuses = [
-      ...observed.map((obs) => ({ status: reports.clusterResultStatus(result(obs)) })),
+      ...results.map((result) => ({ status: reports.clusterResultStatus(result) })),
       ...failed,
     ];
     function* clusters() {
-      for (const obs of observed) yield reports.buildClusterReport(result(obs));
+      for (const result of results) yield reports.buildClusterReport(result);
       yield* failed;
     }
     const report = buildReportInPieces(ctx, statuses, clusters());
