@@ -7,8 +7,8 @@
  *
  * The reader accepts exactly the texts `JSON.parse` accepts and gives the same value, only
  * trimmed. Text that is not JSON (an HTML page, a cut-off answer) comes back as text, as axios
- * would leave it, so validation reports what came back: its first 64 KiB, which is all that the
- * report quotes of it.
+ * would leave it, so validation reports what came back: its first 8 KiB, more than the report
+ * ever quotes of it.
  */
 
 /** Reads one answer's text, piece by piece as it arrives, into the part that is kept of it. */
@@ -84,7 +84,15 @@ export function checkedListReading(
 }
 
 /** What a text that is not JSON is reported by. */
-const HEAD_CHARS = 64 * 1024;
+const HEAD_CHARS = 8 * 1024;
+
+/**
+ * `text` as a string of its own: a slice of a string shares it and keeps all of it alive (a
+ * whole piece of the answer, for a few characters). Concatenated, then cut, it is copied out.
+ */
+function detached(text: string): string {
+  return `${text}\n`.slice(0, text.length);
+}
 
 /** Thrown inside the reader when the text is not JSON; never leaves this module. */
 class NotJson extends Error {}
@@ -258,7 +266,9 @@ class ListReader implements AnswerReader {
   ) {}
 
   write(text: string): void {
-    if (this.head.length < HEAD_CHARS) this.head += text.slice(0, HEAD_CHARS - this.head.length);
+    if (this.head.length < HEAD_CHARS) {
+      this.head = detached(this.head + text.slice(0, HEAD_CHARS - this.head.length));
+    }
     if (this.state === 'not-json') return;
     if (this.state === 'whole') {
       this.whole.push(text);
@@ -277,9 +287,7 @@ class ListReader implements AnswerReader {
     const scanning = this.state === 'key-text' || this.state === 'value' || this.state === 'item';
     const keep = scanning ? this.scan.start : this.at;
     if (keep === 0) return;
-    const rest = this.buf.length - keep;
-    // Concatenated then cut, the rest is copied out of the piece (see above).
-    this.buf = rest === 0 ? '' : `${this.buf.slice(keep)}\n`.slice(0, rest);
+    this.buf = detached(this.buf.slice(keep));
     this.at -= keep;
     if (scanning) this.scan.shift(keep);
     if (this.batchStart >= 0) this.batchStart -= keep;
