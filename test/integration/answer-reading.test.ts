@@ -4,8 +4,6 @@
  * limit is refused once and not retried, and no answer stays reachable from an idle keep-alive
  * socket after its call.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -23,7 +21,9 @@ import {
   WorldBuilder,
   type SandboxHandle,
 } from '../../src/sandbox/index.js';
+import { localServersPerTest } from '../helpers/http-server.js';
 
+const serve = localServersPerTest();
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of closers.splice(0)) await c();
@@ -71,25 +71,14 @@ describe('answers read as they arrive', () => {
   });
 
   it('an answer over the size limit is refused, once, never retried', async () => {
-    let hits = 0;
-    const server = http.createServer((_req, res) => {
-      hits++;
+    const server = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       const chunk = Buffer.alloc(1024 * 1024, 0x20);
       res.write('{"items":[');
       for (let i = 0; i <= DEFAULT_MAX_BODY_BYTES / chunk.length; i++) res.write(chunk);
       res.end(']}');
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    closers.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    );
-    const { port } = server.address() as AddressInfo;
-    const err = await adapter(`http://127.0.0.1:${port}`)
+    const err = await adapter(server.url)
       .listClusters()
       .then(
         () => null,
@@ -99,7 +88,7 @@ describe('answers read as they arrive', () => {
     expect((err as CloudError).message).toMatch(
       new RegExp(`ListClusters.*larger than ${DEFAULT_MAX_BODY_BYTES} bytes`),
     );
-    expect(hits).toBe(1);
+    expect(server.hits).toHaveLength(1);
   });
 
   it('no answer stays reachable from the idle keep-alive socket after its call', async () => {

@@ -4,43 +4,20 @@
  * bodies that echo the token or carry escape sequences, CCE's camelCase error body, and bad
  * numbers and project ids in the configuration (refused before any request).
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { demoWorld, startSandbox, type SandboxHandle } from '../../src/sandbox/index.js';
 import { runCli, sandboxEnv, type CliResult } from '../helpers/cli.js';
+import { localServersPerTest } from '../helpers/http-server.js';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of closers.splice(0)) await c();
 });
 
-interface TestServer {
-  url: string;
-  hits: { method: string; url: string; headers: http.IncomingHttpHeaders }[];
-}
-
-/** A plain local HTTP server for one test; closed after it. */
-async function serve(handler: http.RequestListener): Promise<TestServer> {
-  const hits: TestServer['hits'] = [];
-  const server = http.createServer((req, res) => {
-    hits.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
-    handler(req, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, hits };
-}
+const serve = localServersPerTest();
 
 async function sandbox(): Promise<SandboxHandle> {
   const h = await startSandbox({ world: demoWorld() });
