@@ -8,6 +8,8 @@
 //   npm run bench                       fleets of 10, 100, 500, 2500 and 5000 clusters, and 10
 //                                       regions x 500, 50 ms, each check run 3 times (medians)
 //   npm run bench -- --sizes 10,100 --regions '' --latency 20 --repeat 5 --baseline-max 100
+//   npm run bench -- --against ../cce-harden-main   also runs that checkout's built CLI, turn about
+//                                       with this one on the same sandbox, and prints the ratios
 //
 // The baseline makes several calls per cluster; above --baseline-max clusters it is not run but
 // extrapolated: the calls it would make (computed from the world) times the wall time per call it
@@ -55,8 +57,11 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '9' },
     repeat: { type: 'string', default: '3' },
     'baseline-max': { type: 'string', default: '500' },
+    against: { type: 'string' },
   },
 });
+/** Another checkout's built CLI to measure side by side (its own `npm run build` first). */
+const AGAINST = args.against ? path.resolve(args.against, 'bin/cce-harden.js') : undefined;
 const SIZES = args.sizes.split(',').filter(Boolean).map(Number);
 const [REGION_COUNT, PER_REGION] = args.regions ? args.regions.split('x').map(Number) : [0, 0];
 const LATENCY_MS = Number(args.latency);
@@ -203,8 +208,17 @@ function median(xs) {
 /** `check --all` REPEAT times on the same sandbox: medians of wall, CPU and peak RSS. */
 async function runChecks(label, handle, env, argv, clustersPerRegion, regions) {
   const runs = [];
+  const others = [];
   let calls;
   for (let i = 0; i < REPEAT; i++) {
+    // The other build goes first every other time, so neither always meets a warmer machine.
+    const runOther = async () => {
+      if (!AGAINST) return;
+      const other = await runChild([AGAINST, 'check', '--all', '--output', 'json', ...argv], env);
+      if (other.code !== 2) console.error(`${label} (--against) exited ${other.code}`);
+      others.push(other);
+    };
+    if (i % 2 === 1) await runOther();
     handle.clearLog();
     const check = await runChild([BIN, 'check', '--all', '--output', 'json', ...argv], env);
     calls = countCalls(handle.log);
@@ -220,13 +234,18 @@ async function runChecks(label, handle, env, argv, clustersPerRegion, regions) {
       drift: count('drift'),
     });
     runs.push(check);
+    if (i % 2 === 0) await runOther();
   }
+  const medians = (list) => ({
+    wallMs: median(list.map((r) => r.wallMs)),
+    cpuMs: median(list.map((r) => r.cpuMs)),
+    rssMb: median(list.map((r) => r.rssMb)),
+  });
   return {
-    wallMs: median(runs.map((r) => r.wallMs)),
-    cpuMs: median(runs.map((r) => r.cpuMs)),
-    rssMb: median(runs.map((r) => r.rssMb)),
+    ...medians(runs),
     walls: runs.map((r) => r.wallMs),
     calls,
+    against: others.length > 0 ? medians(others) : undefined,
   };
 }
 
@@ -390,6 +409,21 @@ if (small && mid && big) {
     `CPU above the 10-cluster run: ${secs(mid.check.cpuMs - small.check.cpuMs)} at 2500, ` +
       `${secs(big.check.cpuMs - small.check.cpuMs)} at 5000: ${growth.toFixed(2)}x`,
   );
+}
+
+if (AGAINST) {
+  console.log(
+    `\nside by side with ${AGAINST} (medians of ${REPEAT} runs each, taking turns; ratio = this / that):`,
+  );
+  const ratio = (a, b) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : 'n/a');
+  const line = (name, c) =>
+    console.log(
+      `  ${pad(name, 8)}  wall ${secs(c.wallMs)} / ${secs(c.against.wallMs)} ${ratio(c.wallMs, c.against.wallMs)}` +
+        `   CPU ${secs(c.cpuMs)} / ${secs(c.against.cpuMs)} ${ratio(c.cpuMs, c.against.cpuMs)}` +
+        `   peak RSS ${mb(c.rssMb)} / ${mb(c.against.rssMb)} ${ratio(c.rssMb, c.against.rssMb)}`,
+    );
+  for (const r of rows) if (r.check.against) line(r.n, r.check);
+  if (multi?.check.against) line(`${multi.count}x${multi.per}`, multi.check);
 }
 
 const startup = await benchStartup();
