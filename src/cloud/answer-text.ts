@@ -37,11 +37,6 @@ export function readAll(reading: AnswerReading, text: string): unknown {
   return reader.end();
 }
 
-/** The reading of an answer whose list under `key` has its items passed through `trim`. */
-export function listReading(key: string, trim: (item: unknown) => unknown): AnswerReading {
-  return () => new ListReader(key, trim, false);
-}
-
 /**
  * Marks an answer whose list was checked item by item as it was read (`checkedListReading`):
  * every item of that list is a checked value or an UncheckedItem.
@@ -80,7 +75,7 @@ export function checkedListReading(
       return new UncheckedItem(kept, { error });
     }
   };
-  return () => new ListReader(key, take, true);
+  return () => new ListReader(key, take);
 }
 
 /** What a text that is not JSON is reported by. */
@@ -261,8 +256,6 @@ class ListReader implements AnswerReader {
   constructor(
     private readonly key: string,
     private readonly trim: (item: unknown) => unknown,
-    /** Mark the answer with CHECKED_LIST when its list under `key` is one this reader built. */
-    private readonly mark: boolean,
   ) {}
 
   write(text: string): void {
@@ -311,7 +304,8 @@ class ListReader implements AnswerReader {
     // Anything but a closed object (and trailing whitespace) is not JSON: a cut-off answer too.
     if (state !== 'done') return head;
     const list = out[this.key];
-    if (this.mark && Array.isArray(list) && this.lists.has(list)) {
+    // Marked only when the list under `key` is one this reader built.
+    if (Array.isArray(list) && this.lists.has(list)) {
       Object.defineProperty(out, CHECKED_LIST, { value: true, enumerable: false });
     }
     return out;

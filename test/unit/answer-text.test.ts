@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  listReading,
+  checkedListReading,
   pickFields,
   readAll,
   type AnswerReading,
@@ -8,6 +8,9 @@ import {
 
 /** Keeps `id` and `name` of each item: what a page reader does. */
 const trim = (item: unknown) => pickFields(item, ['id', 'name']);
+/** Every item passes its check: the reading keeps each item as it was cut. */
+const listReading = (key: string, cut: (item: unknown) => unknown): AnswerReading =>
+  checkedListReading(key, cut, (kept) => ({ ok: true, value: kept }));
 const reading: AnswerReading = listReading('items', trim);
 
 /** What the reader must give: JSON.parse of the whole text, items trimmed; the text if not JSON. */
