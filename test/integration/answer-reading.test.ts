@@ -1,11 +1,12 @@
 /**
  * Answers read as they arrive (cloud/http.ts with cloud/answer-text.ts), through the real SDK over
- * HTTP: an answer that trickles in small pieces gives the same clusters, an answer over the size
- * limit is refused once and not retried, and no answer stays reachable from an idle keep-alive
- * socket after its call.
+ * HTTP: an answer that trickles in small pieces gives the same clusters, a gzip answer too, an
+ * answer over the size limit (inflated bytes counted) is refused once and not retried, and no
+ * answer stays reachable from an idle keep-alive socket after its call.
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CceAdapter } from '../../src/cloud/cce.js';
 import { clusterListReading } from '../../src/cloud/cce-wire.js';
@@ -89,6 +90,37 @@ describe('answers read as they arrive', () => {
       new RegExp(`ListClusters.*larger than ${DEFAULT_MAX_BODY_BYTES} bytes`),
     );
     expect(server.hits).toHaveLength(1);
+  });
+
+  it('a gzip answer is read as it is inflated, and the size limit counts inflated bytes', async () => {
+    const h = await sandbox(fleet(3));
+    const plain = await adapter(h.url).listClusters();
+    // The same ListClusters answer, gzip-compressed, as a gateway that compresses would send it.
+    const body = JSON.stringify(await client(h.url).listClusters({}));
+    const gzipped = gzipSync(body);
+    const compressing = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      res.end(gzipped);
+    });
+    expect(await adapter(compressing.url).listClusters()).toEqual(plain);
+
+    // A few kilobytes that inflate past the limit are refused like a large answer.
+    const bomb = gzipSync(
+      Buffer.concat([Buffer.from('{"items":['), Buffer.alloc(DEFAULT_MAX_BODY_BYTES + 1, 0x20)]),
+    );
+    expect(bomb.length).toBeLessThan(DEFAULT_MAX_BODY_BYTES / 100);
+    const inflating = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      res.end(bomb);
+    });
+    const err = await adapter(inflating.url)
+      .listClusters()
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect((err as Error).message).toMatch(/larger than \d+ bytes/);
+    expect(inflating.hits).toHaveLength(1);
   });
 
   it('no answer stays reachable from the idle keep-alive socket after its call', async () => {
