@@ -2,11 +2,15 @@
  * Starting and stopping sandboxes in tests. `sandboxPerTest()` (call it at the top of a file or
  * a describe block) returns a starter; every sandbox it started is closed after each test.
  * `sandboxPerFile()` starts one sandbox before the file's tests, clears its request log and
- * faults before each test, and closes it at the end.
+ * faults before each test, and closes it at the end. `sandboxCloudConfig()` is the cloud
+ * configuration of the real SDK clients pointed at a sandbox with its own access keys.
  */
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import type { CloudConfig } from '../../src/cloud/clients.js';
+import { accessKeyProvider } from '../../src/cloud/credentials.js';
 import {
   demoWorld,
+  SANDBOX_CREDENTIALS,
   startSandbox,
   type SandboxHandle,
   type SandboxOptions,
@@ -29,6 +33,19 @@ export function sandboxPerTest(): StartSandbox {
     const h = await startSandbox({ ...opts, world });
     open.push(h);
     return h;
+  };
+}
+
+/** SDK clients' configuration for a sandbox at `url`: its keys, project and region. */
+export function sandboxCloudConfig(url: string, timeoutMs = 15_000): CloudConfig {
+  return {
+    credentials: accessKeyProvider({ ak: SANDBOX_CREDENTIALS.ak, sk: SANDBOX_CREDENTIALS.sk }),
+    projectId: SANDBOX_CREDENTIALS.projectId,
+    region: SANDBOX_CREDENTIALS.region,
+    cceEndpoint: url,
+    vpcEndpoint: url,
+    timeoutMs,
+    userAgent: 'cce-harden-test',
   };
 }
 

@@ -7,46 +7,21 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CceAdapter } from '../../src/cloud/cce.js';
 import { clusterListReading } from '../../src/cloud/cce-wire.js';
 import { createCceClient } from '../../src/cloud/clients.js';
-import { accessKeyProvider } from '../../src/cloud/credentials.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../../src/cloud/http.js';
 import { Retrier } from '../../src/cloud/retry.js';
 import { CloudError } from '../../src/core/errors.js';
-import {
-  demoWorld,
-  SANDBOX_CREDENTIALS,
-  startSandbox,
-  WorldBuilder,
-  type SandboxHandle,
-} from '../../src/sandbox/index.js';
+import { SANDBOX_CREDENTIALS, WorldBuilder } from '../../src/sandbox/index.js';
 import { localServersPerTest } from '../helpers/http-server.js';
+import { sandboxCloudConfig, sandboxPerTest } from '../helpers/sandbox.js';
 
 const serve = localServersPerTest();
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of closers.splice(0)) await c();
-});
+const sandbox = sandboxPerTest();
 
-async function sandbox(world = demoWorld()): Promise<SandboxHandle> {
-  const h = await startSandbox({ world });
-  closers.push(() => h.close());
-  return h;
-}
-
-function client(endpoint: string) {
-  return createCceClient({
-    credentials: accessKeyProvider({ ak: SANDBOX_CREDENTIALS.ak, sk: SANDBOX_CREDENTIALS.sk }),
-    projectId: SANDBOX_CREDENTIALS.projectId,
-    region: SANDBOX_CREDENTIALS.region,
-    cceEndpoint: endpoint,
-    vpcEndpoint: endpoint,
-    timeoutMs: 20_000,
-    userAgent: 'cce-harden-test',
-  });
-}
+const client = (endpoint: string) => createCceClient(sandboxCloudConfig(endpoint, 20_000));
 
 const adapter = (endpoint: string) =>
   new CceAdapter(client(endpoint), new Retrier({ baseDelayMs: 1 }), SANDBOX_CREDENTIALS.region);

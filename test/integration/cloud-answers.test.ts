@@ -3,32 +3,16 @@
  * error, the call and region named), never an empty or compliant fleet. Pagination that would
  * not end is an error too; an item repeated across pages counts once.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  demoWorld,
-  SANDBOX_CREDENTIALS,
-  startSandbox,
-  type SandboxHandle,
-  rulesOfGroup,
-  type World,
-  WorldBuilder,
-} from '../../src/sandbox/index.js';
+import { describe, expect, it } from 'vitest';
+import { SANDBOX_CREDENTIALS, rulesOfGroup, WorldBuilder } from '../../src/sandbox/index.js';
 import type { RunReport } from '../../src/core/report.js';
 import { runCli, sandboxEnv, writes, reportOf } from '../helpers/cli.js';
+import { sandboxPerTest } from '../helpers/sandbox.js';
 
 const PID = SANDBOX_CREDENTIALS.projectId;
 const REGION = SANDBOX_CREDENTIALS.region;
 
-let handle: SandboxHandle | undefined;
-afterEach(async () => {
-  await handle?.close();
-  handle = undefined;
-});
-
-async function sandbox(world: World = demoWorld()): Promise<SandboxHandle> {
-  handle = await startSandbox({ world });
-  return handle;
-}
+const sandbox = sandboxPerTest();
 
 const json = reportOf;
 

@@ -4,41 +4,25 @@
  * model's fields sent, the node count never written, a script changed meanwhile never
  * overwritten.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CceAdapter } from '../../src/cloud/cce.js';
 import { encodeBase64, POST_INSTALL_KEY } from '../../src/cloud/cce-wire.js';
 import { createCceClient } from '../../src/cloud/clients.js';
-import { accessKeyProvider } from '../../src/cloud/credentials.js';
 import { Retrier } from '../../src/cloud/retry.js';
 import { CloudError } from '../../src/core/errors.js';
 import {
   DEMO_EXISTING_POST_INSTALL,
-  demoWorld,
   findCluster,
   SANDBOX_CREDENTIALS,
-  startSandbox,
-  type SandboxHandle,
 } from '../../src/sandbox/index.js';
 import { writes } from '../helpers/cli.js';
+import { sandboxCloudConfig, sandboxPerTest } from '../helpers/sandbox.js';
 
-let handle: SandboxHandle | undefined;
-afterEach(async () => {
-  await handle?.close();
-  handle = undefined;
-});
+const sandbox = sandboxPerTest();
 
 async function setup() {
-  handle = await startSandbox({ world: demoWorld() });
-  const h = handle;
-  const client = createCceClient({
-    credentials: accessKeyProvider({ ak: SANDBOX_CREDENTIALS.ak, sk: SANDBOX_CREDENTIALS.sk }),
-    projectId: SANDBOX_CREDENTIALS.projectId,
-    region: SANDBOX_CREDENTIALS.region,
-    cceEndpoint: h.url,
-    vpcEndpoint: h.url,
-    timeoutMs: 5000,
-    userAgent: 'cce-harden-test',
-  });
+  const h = await sandbox();
+  const client = createCceClient(sandboxCloudConfig(h.url, 5000));
   const cce = new CceAdapter(client, new Retrier({ baseDelayMs: 1 }), SANDBOX_CREDENTIALS.region);
   const cluster = findCluster(h.world, 'demo-vpc');
   const pool = cluster?.nodePools.find((p) => p.metadata.name === 'demo-vpc-pool');

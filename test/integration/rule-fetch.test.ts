@@ -6,9 +6,8 @@
  * so the project-wide read is the one `observe` picks on its own.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createCceClient, createVpcClient, type CloudConfig } from '../../src/cloud/clients.js';
+import { createCceClient, createVpcClient } from '../../src/cloud/clients.js';
 import { CceAdapter } from '../../src/cloud/cce.js';
-import { accessKeyProvider } from '../../src/cloud/credentials.js';
 import { Retrier } from '../../src/cloud/retry.js';
 import { VpcAdapter } from '../../src/cloud/vpc.js';
 import { observeRegion } from '../../src/core/observe.js';
@@ -28,6 +27,7 @@ import {
   type SandboxHandle,
   type World,
 } from '../../src/sandbox/index.js';
+import { sandboxCloudConfig } from '../helpers/sandbox.js';
 
 const RULES_PATH = `/v3/${SANDBOX_CREDENTIALS.projectId}/vpc/security-group-rules`;
 
@@ -38,15 +38,7 @@ afterEach(async () => {
 });
 
 function adapters(h: SandboxHandle): { cce: CceAdapter; vpc: VpcAdapter } {
-  const config: CloudConfig = {
-    credentials: accessKeyProvider({ ak: SANDBOX_CREDENTIALS.ak, sk: SANDBOX_CREDENTIALS.sk }),
-    projectId: SANDBOX_CREDENTIALS.projectId,
-    region: SANDBOX_CREDENTIALS.region,
-    cceEndpoint: h.url,
-    vpcEndpoint: h.url,
-    timeoutMs: 15_000,
-    userAgent: 'cce-harden-test',
-  };
+  const config = sandboxCloudConfig(h.url);
   const retrier = new Retrier({ baseDelayMs: 1, maxDelayMs: 5 });
   return {
     cce: new CceAdapter(createCceClient(config), retrier),
@@ -297,15 +289,7 @@ describe('reading the rules that decide compliance, two ways', () => {
     const h = (handle = await startSandbox({ world }));
     const { vpc } = adapters(h);
     const small = new VpcAdapter(
-      createVpcClient({
-        credentials: accessKeyProvider({ ak: SANDBOX_CREDENTIALS.ak, sk: SANDBOX_CREDENTIALS.sk }),
-        projectId: SANDBOX_CREDENTIALS.projectId,
-        region: SANDBOX_CREDENTIALS.region,
-        cceEndpoint: h.url,
-        vpcEndpoint: h.url,
-        timeoutMs: 15_000,
-        userAgent: 'cce-harden-test',
-      }),
+      createVpcClient(sandboxCloudConfig(h.url)),
       new Retrier({ baseDelayMs: 1, maxDelayMs: 5 }),
       25,
     );

@@ -8,35 +8,25 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CertDuration, CreateKubernetesClusterCertRequest } from '@huaweicloud/huaweicloud-sdk-cce';
 import type { RunReport } from '../../src/core/report.js';
 import {
   SANDBOX_CREDENTIALS,
   demoWorld,
   findCluster,
-  startSandbox,
   withKube,
   type KubeClusterState,
   type SandboxHandle,
-  type World,
 } from '../../src/sandbox/index.js';
 import { runCli, sandboxEnv, reportOf } from '../helpers/cli.js';
+import { sandboxPerTest } from '../helpers/sandbox.js';
 import { cceClient, vpcClient } from '../sandbox/sdk.js';
 
 /** Debian's kubectl (package kubernetes-client); CI installs it, elsewhere the test is skipped. */
 const HAVE_KUBECTL = existsSync('/usr/bin/kubectl') || process.env['CI'] === 'true';
 
-let handle: SandboxHandle | undefined;
-afterEach(async () => {
-  await handle?.close();
-  handle = undefined;
-});
-
-async function sandbox(world: World = demoWorld()): Promise<SandboxHandle> {
-  handle = await startSandbox({ world });
-  return handle;
-}
+const sandbox = sandboxPerTest();
 
 const json = reportOf;
 
