@@ -69,19 +69,22 @@ export interface KubeIptablesRule {
   target: 'REJECT' | 'DROP';
 }
 
+/** A namespaced object's metadata, as the emulator keeps it. */
+export interface KubeObjectMeta {
+  name: string;
+  namespace: string;
+  uid: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: unknown[];
+  creationTimestamp: string;
+  resourceVersion: string;
+}
+
 export interface KubePod {
   apiVersion: 'v1';
   kind: 'Pod';
-  metadata: {
-    name: string;
-    namespace: string;
-    uid: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    ownerReferences?: unknown[];
-    creationTimestamp: string;
-    resourceVersion: string;
-  };
+  metadata: KubeObjectMeta;
   spec: Record<string, unknown>;
   status: Record<string, unknown>;
   /** Not served: the log the "container" wrote, and when the pod was created (ms). */
@@ -91,15 +94,7 @@ export interface KubePod {
 export interface KubeConfigMap {
   apiVersion: 'v1';
   kind: 'ConfigMap';
-  metadata: {
-    name: string;
-    namespace: string;
-    uid: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    creationTimestamp: string;
-    resourceVersion: string;
-  };
+  metadata: Omit<KubeObjectMeta, 'ownerReferences'>;
   data: Record<string, string>;
 }
 
