@@ -135,13 +135,9 @@ const NodePoolSchema = z.looseObject({
 
 export type WireNodePool = z.infer<typeof NodePoolSchema>;
 
-/** `{items: [...]}` of an item schema, made once per item schema (zod compiles each schema). */
-const listSchemas = new WeakMap<z.ZodType, z.ZodType>();
-function listOf<T extends z.ZodType>(item: T): z.ZodObject<{ items: z.ZodArray<T> }> {
-  let schema = listSchemas.get(item);
-  if (!schema) listSchemas.set(item, (schema = z.looseObject({ items: z.array(item) })));
-  return schema as z.ZodObject<{ items: z.ZodArray<T> }>;
-}
+// Made once: zod compiles each schema object it parses with.
+const ADDON_LIST = z.looseObject({ items: z.array(AddonSchema) });
+const NODE_POOL_LIST = z.looseObject({ items: z.array(NodePoolSchema) });
 
 /**
  * Validates one answer. `what` completes "answered something that is not ...", e.g.
@@ -374,7 +370,7 @@ export function parseClusterList(body: unknown, region: string): ClusterFacts[] 
 }
 
 export function parseAddonList(body: unknown, region: string): Addon[] {
-  const list = parseAnswer(listOf(AddonSchema), body, {
+  const list = parseAnswer(ADDON_LIST, body, {
     operation: 'ListAddonInstances',
     region,
     what: 'an add-on list',
@@ -386,7 +382,7 @@ export function parseAddonList(body: unknown, region: string): Addon[] {
 }
 
 export function parseNodePoolList(body: unknown, region: string): WireNodePool[] {
-  return parseAnswer(listOf(NodePoolSchema), body, {
+  return parseAnswer(NODE_POOL_LIST, body, {
     operation: 'ListNodePools',
     region,
     what: 'a node pool list',

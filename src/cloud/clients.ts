@@ -95,9 +95,10 @@ function install(sdkCredentials: any, creds: Credentials): void {
  * One method is added: `callReading(method, request, reading)` makes the SDK's own call `method`
  * (its URL, query and signature from the SDK's request builder) with the answer read as it
  * arrives into what is kept of it (answer-text.ts), before the SDK sees it: the SDK then handles
- * (and, for its debug log, re-serialises) only what is kept, never the whole answer. And `sendSigned(options)` sends a request
- * the SDK has no method for (VPC v1 ListSubnets) through the SDK's signing HTTP client, with the
- * same fresh credentials and refresh-once as every other call.
+ * (and, for its debug log, re-serialises) only what is kept, never the whole answer. And
+ * `sendSigned(options)` sends a request the SDK has no method for (VPC v1 ListSubnets) through
+ * the SDK's signing HTTP client, with the same fresh credentials and refresh-once as every other
+ * call.
  */
 function withFreshCredentials(
   client: SdkClient,

@@ -99,26 +99,31 @@ export function normalizeRule(w: WireRule): SgRule {
 const PAGE_INFO = {
   page_info: z.looseObject({ next_marker: z.string().nullish() }).nullish(),
 };
+/** Cuts an item to the fields of an object schema (the keys taken once). */
+function fieldsOf(schema: z.ZodObject): (item: unknown) => unknown {
+  const keys = Object.keys(schema.shape);
+  return (item) => pickFields(item, keys);
+}
 const GROUP_PAGE = listAnswer({
   key: 'security_groups',
   item: WireGroupSchema,
-  cut: (item) => pickFields(item, Object.keys(WireGroupSchema.shape)),
+  cut: fieldsOf(WireGroupSchema),
   translate: (g): SecurityGroup => ({ id: g.id, name: g.name, description: g.description ?? '' }),
   rest: PAGE_INFO,
 });
 const RULE_PAGE = listAnswer({
   key: 'security_group_rules',
   item: WireRuleSchema,
-  cut: (item) => pickFields(item, Object.keys(WireRuleSchema.shape)),
+  cut: fieldsOf(WireRuleSchema),
   translate: normalizeRule,
   rest: PAGE_INFO,
 });
 
-/** Pages of a cluster's pod interfaces: small, read whole by the SDK. */
+/** Pages of the pod interfaces of a cluster's ENI subnets. */
 const SUB_INTERFACE_PAGE = listAnswer({
   key: 'sub_network_interfaces',
   item: WireSubInterfaceSchema,
-  cut: (item) => item,
+  cut: fieldsOf(WireSubInterfaceSchema),
   translate: (i) => i,
   rest: PAGE_INFO,
 });
@@ -274,12 +279,12 @@ export class VpcAdapter implements RuleStore, PodInterfaceReader {
     if (subnetIds.length === 0) return [];
     const items = await this.paginate(
       'ListSubNetworkInterfaces',
-      (_reading, marker) =>
-        this.client.listSubNetworkInterfaces({
-          virsubnet_id: subnetIds,
-          limit: this.pageSize,
-          ...(marker ? { marker } : {}),
-        }),
+      (reading, marker) =>
+        this.client.callReading(
+          'listSubNetworkInterfaces',
+          { virsubnet_id: subnetIds, limit: this.pageSize, ...(marker ? { marker } : {}) },
+          reading,
+        ),
       SUB_INTERFACE_PAGE,
       'a sub-interface list',
     );
