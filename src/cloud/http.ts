@@ -233,10 +233,20 @@ export function guardedAxiosConfig(opts: HttpGuardOptions): Record<string, unkno
     }
     const controller = new AbortController();
     let timedOut = false;
+    // The body being read: the deadline ends it too (axios stops watching the abort signal once
+    // it has handed a response over).
+    let body: unknown;
     const timer = setTimeout(() => {
       timedOut = true;
       controller.abort();
+      discard(body);
     }, opts.deadlineMs);
+    const timeout = () =>
+      new axios.AxiosError(
+        `timeout: no complete answer within ${opts.deadlineMs} ms`,
+        'ETIMEDOUT',
+        config,
+      );
     const tooLarge = () =>
       new axios.AxiosError(
         `the answer is larger than ${maxBody} bytes; refused (answer size limit)`,
@@ -254,6 +264,7 @@ export function guardedAxiosConfig(opts: HttpGuardOptions): Record<string, unkno
         maxContentLength: -1,
         responseType: 'stream',
       });
+      body = response.data;
       const reading: unknown = config[ANSWER_READING];
       if (typeof reading === 'function') {
         const reader = (reading as AnswerReading)();
@@ -267,11 +278,7 @@ export function guardedAxiosConfig(opts: HttpGuardOptions): Record<string, unkno
       };
     } catch (err: any) {
       if (timedOut) {
-        throw new axios.AxiosError(
-          `timeout: no complete answer within ${opts.deadlineMs} ms`,
-          'ETIMEDOUT',
-          config,
-        );
+        throw timeout();
       }
       const res = err?.response;
       if (res && typeof res.status === 'number') {
@@ -285,22 +292,17 @@ export function guardedAxiosConfig(opts: HttpGuardOptions): Record<string, unkno
                 : `the endpoint redirects to ${hostOf(location, url)}; redirects are never followed, so no credentials went there`,
           };
         } else {
-          let body = res.data;
-          if (isStream(body)) {
-            try {
-              body = decodeBody(await readBody(body, maxBody, tooLarge), 'text', undefined);
-            } catch (readErr) {
-              if (timedOut) {
-                throw new axios.AxiosError(
-                  `timeout: no complete answer within ${opts.deadlineMs} ms`,
-                  'ETIMEDOUT',
-                  config,
-                );
-              }
-              throw readErr;
-            }
-          }
-          res.data = normalizeErrorBody(body, res.headers);
+          // The error answer's body is read within the same deadline.
+          body = res.data;
+          const bytes = isStream(body)
+            ? await readBody(body, maxBody, tooLarge).catch((readErr: unknown) => {
+                throw timedOut ? timeout() : readErr;
+              })
+            : undefined;
+          res.data = normalizeErrorBody(
+            bytes ? decodeBody(bytes, 'text', undefined) : res.data,
+            res.headers,
+          );
         }
       }
       throw err;

@@ -88,6 +88,24 @@ describe('one deadline for the whole call', () => {
     expect(drip.hits.length).toBeLessThanOrEqual(4);
     expect(r.stderr).toMatch(/gave up after \d attempt\(s\)/);
   }, 15_000);
+
+  it('an error answer whose body drips ends at the same deadline', async () => {
+    const h = await sandbox();
+    const drip = await serve((_req, res) => {
+      res.writeHead(403, { 'content-type': 'application/json' });
+      res.write('{"error_code":"CCE.01403","error_msg":"');
+      const t = setInterval(() => res.write('x'), 100);
+      res.on('close', () => clearInterval(t));
+    });
+    const started = Date.now();
+    const r = await runCli(
+      ['check', '--cluster', 'demo-turbo-hardened', '--json'],
+      sandboxEnv(h, { CCE_HARDEN_CCE_ENDPOINT: drip.url, CCE_HARDEN_TIMEOUT_MS: '800' }),
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('no complete answer within 800 ms');
+    expect(Date.now() - started).toBeLessThan(3200 + 1500);
+  }, 15_000);
 });
 
 describe('error bodies', () => {
