@@ -4,14 +4,6 @@ import type { SecurityGroup } from './types.js';
 /** Groups CCE creates for nodes and masters: their rules carry the cluster's own traffic. */
 const PROTECTED_GROUP = /-cce-(node|control)-/;
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-export function eniGroupPattern(clusterName: string): RegExp {
-  return new RegExp(`^${escapeRegExp(clusterName)}-cce-eni-[A-Za-z0-9]+$`);
-}
-
 export function isProtectedGroup(group: Pick<SecurityGroup, 'name'>): boolean {
   return PROTECTED_GROUP.test(group.name);
 }
@@ -20,9 +12,9 @@ const ENI_MARK = '-cce-eni-';
 const ENI_SUFFIX = /^[A-Za-z0-9]+$/;
 
 /**
- * The cluster a group name `<cluster>-cce-eni-<id>` belongs to, or null. The id has no `-`, so
- * the split is at the last `-cce-eni-`: a name belongs to at most one cluster name, the one
- * `eniGroupPattern` would match.
+ * The cluster a group name `<cluster>-cce-eni-<id>` belongs to, or null; `<id>` is one or more
+ * ASCII letters and digits. The id has no `-`, so the split is at the last `-cce-eni-`: a name
+ * belongs to at most one cluster name.
  */
 export function eniGroupClusterName(groupName: string): string | null {
   const at = groupName.lastIndexOf(ENI_MARK);
@@ -31,9 +23,9 @@ export function eniGroupClusterName(groupName: string): string | null {
 }
 
 /**
- * Whether `groupName` is `<clusterName>-cce-eni-<id>`: what `eniGroupPattern(clusterName)` tests,
- * without a regular expression per cluster (each distinct pattern is compiled on its own, which
- * costs a fleet of thousands several megabytes; docs/fleet.md, "Memory").
+ * Whether `groupName` is `<clusterName>-cce-eni-<id>`, without a regular expression per cluster
+ * (each distinct pattern is compiled on its own, which costs a fleet of thousands several
+ * megabytes; docs/fleet.md, "Memory").
  */
 export function isEniGroupName(groupName: string, clusterName: string): boolean {
   return eniGroupClusterName(groupName) === clusterName;

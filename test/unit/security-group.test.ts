@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NotFoundError, UsageError } from '../../src/core/errors.js';
 import {
-  eniGroupPattern,
   isEniGroupName,
   findEniSecurityGroup,
   matchEniGroups,
@@ -61,6 +60,12 @@ describe('ENI security group selection', () => {
     expect(() => findEniSecurityGroup(groups, 'prod', 'missing')).toThrow(NotFoundError);
   });
 });
+
+/** The name shape itself, `^<cluster>-cce-eni-<letters and digits>$`: what the index must agree with. */
+function eniGroupPattern(clusterName: string): RegExp {
+  const escaped = clusterName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${escaped}-cce-eni-[A-Za-z0-9]+$`);
+}
 
 describe('ENI groups indexed by cluster name', () => {
   const tricky = [
