@@ -16,7 +16,7 @@
 // took at the largest size it was run at.
 import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -62,6 +62,12 @@ const { values: args } = parseArgs({
 });
 /** Another checkout's built CLI to measure side by side (its own `npm run build` first). */
 const AGAINST = args.against ? path.resolve(args.against, 'bin/cce-harden.js') : undefined;
+if (args.against && !existsSync(path.resolve(args.against, 'dist/main.js'))) {
+  console.error(
+    `--against ${args.against}: no built CLI there (bin/cce-harden.js and dist/main.js); run npm run build in it first.`,
+  );
+  process.exit(64);
+}
 const SIZES = args.sizes.split(',').filter(Boolean).map(Number);
 const [REGION_COUNT, PER_REGION] = args.regions ? args.regions.split('x').map(Number) : [0, 0];
 const LATENCY_MS = Number(args.latency);
@@ -215,7 +221,10 @@ async function runChecks(label, handle, env, argv, clustersPerRegion, regions) {
     const runOther = async () => {
       if (!AGAINST) return;
       const other = await runChild([AGAINST, 'check', '--all', '--output', 'json', ...argv], env);
-      if (other.code !== 2) console.error(`${label} (--against) exited ${other.code}`);
+      if (other.code !== 2) {
+        failures++;
+        console.error(`${label} (--against) exited ${other.code}: ${other.stderr.slice(0, 500)}`);
+      }
       others.push(other);
     };
     if (i % 2 === 1) await runOther();
